@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+/** The `unmask` command line. Each command lives in its own file; this only wires them up. */
+import { Command } from 'commander';
+import { reportFatal } from './errors.js';
+import { extractCommand } from './extract_command.js';
+import { scanCommand } from './scan_command.js';
+
+const program = new Command('unmask')
+  .description('Tells whether a video or image shows a face-manipulated person (deepfake, face swap, re-enactment).')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)');
+program.addCommand(scanCommand(), { isDefault: false });
+program.addCommand(extractCommand());
+
+program.parseAsync(process.argv).catch(reportFatal);

@@ -1,0 +1,30 @@
+/** Parsers for CLI option values, shared by the commands; each throws InvalidOptionError with the flag named. */
+import { InvalidOptionError } from '../util/errors.js';
+import { CropPolicySchema, type CropPolicy } from '../models/manifest.js';
+
+export function intOption(flag: string, min = 1) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidOptionError(`${flag} must be an integer >= ${min}, got '${v}'`);
+    return n;
+  };
+}
+
+export function floatOption(flag: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidOptionError(`${flag} must be a number in [${min}, ${max}], got '${v}'`);
+    return n;
+  };
+}
+
+export function cropPolicyOption(v: string): CropPolicy {
+  const r = CropPolicySchema.safeParse(v);
+  if (!r.success) throw new InvalidOptionError(`--crop must be one of scale, margin, align; got '${v}'`);
+  return r.data;
+}
+
+export function rescaleOption(v: string): 'auto' | number {
+  if (v === 'auto') return 'auto';
+  return floatOption('--rescale', 0.05, 4)(v);
+}

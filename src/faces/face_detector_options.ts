@@ -1,0 +1,35 @@
+/** Options of the BlazeFace detector, with their defaults. */
+export interface FaceDetectorOptions {
+  /** Minimum detection confidence in [0, 1]. Default 0.6. */
+  minScore: number;
+  /** Most faces kept per frame, highest scores first. Default 4. */
+  maxFaces: number;
+  /** Detections overlapping more than this IoU are merged (score-weighted). Default 0.3 (MediaPipe). */
+  mergeIoU: number;
+  /**
+   * Input rescale before detection. `auto` is the DFDC winner's rule by the frame's longer side:
+   * 2x below 300 px, 1x up to 1000, 0.5x up to 1900, 0.33x above. A number forces that factor.
+   * Default `auto`.
+   */
+  rescale: 'auto' | number;
+  /** Smallest face kept, as its box side in frame pixels. Default 16. */
+  minFaceSize: number;
+  /** onnxruntime intra-op threads. Default: min(4, CPU count). */
+  threads?: number;
+}
+
+export const DEFAULT_FACE_DETECTOR_OPTIONS: FaceDetectorOptions = {
+  minScore: 0.6,
+  maxFaces: 4,
+  mergeIoU: 0.3,
+  rescale: 'auto',
+  minFaceSize: 16,
+};
+
+/** The DFDC winner's input rescale factor for a frame whose longer side is `longSide` pixels. */
+export function rescaleFactor(longSide: number): number {
+  if (longSide < 300) return 2;
+  if (longSide <= 1000) return 1;
+  if (longSide <= 1900) return 0.5;
+  return 0.33;
+}

@@ -1,0 +1,16 @@
+/** What probing a media file tells us. */
+export interface MediaInfo {
+  path: string;
+  kind: 'video' | 'image';
+  /** Display size (after rotation metadata is applied, as ffmpeg's autorotate does). */
+  width: number;
+  height: number;
+  /** Frames per second (1 for images). */
+  fps: number;
+  /** Number of frames: exact when the container says so, else estimated from duration x fps. */
+  frameCount: number;
+  /** True when frameCount was estimated rather than read from the container. */
+  frameCountEstimated: boolean;
+  durationMs: number;
+  codec: string;
+}

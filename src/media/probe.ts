@@ -1,0 +1,113 @@
+/** Probes a file with ffprobe and turns every failure into a typed, one-line error. */
+import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  EmptyFileError,
+  InputNotFoundError,
+  NoFramesError,
+  NoVideoStreamError,
+  UnreadableMediaError,
+} from '../util/errors.js';
+import type { MediaInfo } from './media_info.js';
+import { mediaTools } from './tools.js';
+
+const execFileAsync = promisify(execFile);
+
+/** Extensions scanned as still images (one frame). */
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp']);
+const IMAGE_CODECS = new Set(['mjpeg', 'png', 'webp', 'bmp', 'jpegls']);
+
+interface ProbeStream {
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  nb_frames?: string;
+  duration?: string;
+  tags?: Record<string, string>;
+  side_data_list?: { rotation?: number }[];
+}
+interface ProbeJson {
+  streams?: ProbeStream[];
+  format?: { duration?: string; format_name?: string };
+}
+
+function parseRate(r: string | undefined): number {
+  if (!r) return 0;
+  const [n, d] = r.split('/').map(Number);
+  if (!d) return n || 0;
+  return n / d;
+}
+
+function rotationOf(s: ProbeStream): number {
+  const side = s.side_data_list?.find((x) => typeof x.rotation === 'number')?.rotation;
+  const tag = s.tags?.rotate !== undefined ? Number(s.tags.rotate) : undefined;
+  return Math.abs(Math.round(side ?? tag ?? 0)) % 180;
+}
+
+export async function probeMedia(path: string): Promise<MediaInfo> {
+  let size: number;
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new UnreadableMediaError(path, 'not a regular file');
+    size = st.size;
+  } catch (e) {
+    if (e instanceof UnreadableMediaError) throw e;
+    throw new InputNotFoundError(path);
+  }
+  if (size === 0) throw new EmptyFileError(path);
+
+  let json: ProbeJson;
+  try {
+    const { stdout } = await execFileAsync(
+      mediaTools().ffprobe,
+      ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', path],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+    json = JSON.parse(stdout) as ProbeJson;
+  } catch (e) {
+    const stderr = String((e as { stderr?: string }).stderr ?? '').trim().split('\n').pop();
+    throw new UnreadableMediaError(path, stderr || undefined);
+  }
+  const streams = json.streams ?? [];
+  const video = streams.find((s) => s.codec_type === 'video' && (s.width ?? 0) > 0);
+  if (!video) {
+    if (streams.length === 0) throw new UnreadableMediaError(path, 'no streams');
+    throw new NoVideoStreamError(path);
+  }
+  const codec = video.codec_name ?? 'unknown';
+  const isImage =
+    IMAGE_EXTENSIONS.has(extname(path).toLowerCase()) ||
+    (IMAGE_CODECS.has(codec) && (json.format?.format_name ?? '').includes('pipe'));
+  const rotated = rotationOf(video) === 90;
+  const width = rotated ? video.height! : video.width!;
+  const height = rotated ? video.width! : video.height!;
+  if (isImage) {
+    return { path, kind: 'image', width, height, fps: 1, frameCount: 1, frameCountEstimated: false, durationMs: 0, codec };
+  }
+  const fps = parseRate(video.avg_frame_rate) || parseRate(video.r_frame_rate);
+  const durationS = Number(video.duration ?? json.format?.duration ?? NaN);
+  const nb = Number(video.nb_frames ?? NaN);
+  let frameCount: number;
+  let estimated = false;
+  if (Number.isFinite(nb) && nb > 0) frameCount = nb;
+  else if (Number.isFinite(durationS) && fps > 0) {
+    frameCount = Math.max(1, Math.round(durationS * fps));
+    estimated = true;
+  } else throw new NoFramesError(path, 'container reports neither frame count nor duration');
+  return {
+    path,
+    kind: 'video',
+    width,
+    height,
+    fps: fps || 25,
+    frameCount,
+    frameCountEstimated: estimated,
+    durationMs: Number.isFinite(durationS) ? durationS * 1000 : (frameCount / (fps || 25)) * 1000,
+    codec,
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Finds ffmpeg and ffprobe: the system's if on PATH (usually newer, hardware-tuned), else the static
+ * binaries shipped by the npm packages @ffmpeg-installer/ffmpeg and @ffprobe-installer/ffprobe.
+ * Override with UNMASK_FFMPEG / UNMASK_FFPROBE.
+ */
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { ToolMissingError } from '../util/errors.js';
+
+const require = createRequire(import.meta.url);
+
+export interface MediaTools {
+  ffmpeg: string;
+  ffprobe: string;
+  /** ffmpeg's major version; 4.x (the npm binary) lacks `-fps_mode`, so we use `-vsync 0` everywhere. */
+  ffmpegMajor: number;
+}
+
+let cached: MediaTools | undefined;
+
+function onPath(cmd: string): boolean {
+  try {
+    execFileSync(cmd, ['-version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function packaged(pkg: string): string | undefined {
+  try {
+    return (require(pkg) as { path: string }).path;
+  } catch {
+    return undefined;
+  }
+}
+
+function majorVersion(ffmpeg: string): number {
+  const out = execFileSync(ffmpeg, ['-version'], { encoding: 'utf8' });
+  const m = /version n?(\d+)\./.exec(out);
+  return m ? Number(m[1]) : 0;
+}
+
+export function mediaTools(): MediaTools {
+  if (cached) return cached;
+  const ffmpeg =
+    process.env.UNMASK_FFMPEG ?? (onPath('ffmpeg') ? 'ffmpeg' : packaged('@ffmpeg-installer/ffmpeg'));
+  const ffprobe =
+    process.env.UNMASK_FFPROBE ?? (onPath('ffprobe') ? 'ffprobe' : packaged('@ffprobe-installer/ffprobe'));
+  if (!ffmpeg) throw new ToolMissingError('ffmpeg not found: install ffmpeg or reinstall unmask\'s dependencies');
+  if (!ffprobe) throw new ToolMissingError('ffprobe not found: install ffmpeg or reinstall unmask\'s dependencies');
+  cached = { ffmpeg, ffprobe, ffmpegMajor: majorVersion(ffmpeg) };
+  return cached;
+}

@@ -1,0 +1,80 @@
+/**
+ * An ensemble of frame classifiers that scores a crop by the mean of its members' calibrated logits.
+ */
+import type { FaceCrop } from '../types.js';
+import { InvalidOptionError } from '../util/errors.js';
+import { FrameClassifier, type FrameClassifierOptions } from './frame_classifier.js';
+import type { DecisionBand } from './manifest.js';
+import type { FaceScorer } from './scorer.js';
+
+/**
+ * Several {@link FrameClassifier}s used as one scorer.
+ *
+ * Calibrated logits are averaged: each member's raw logit is first divided by that member's own
+ * temperature (so every member speaks on the same, calibrated scale), then the per-crop mean is
+ * taken. Averaging calibrated logits (rather than raw logits or probabilities) keeps a member with
+ * an overconfident raw scale from dominating, and a confident member still counts more than a
+ * hesitant one.
+ */
+export class Ensemble implements FaceScorer {
+  /** Members in the order given. Owned by the ensemble: {@link dispose} disposes them. */
+  readonly members: readonly FrameClassifier[];
+
+  constructor(members: readonly FrameClassifier[]) {
+    if (members.length === 0) throw new InvalidOptionError('an ensemble needs at least one model');
+    this.members = [...members];
+  }
+
+  /**
+   * Loads every manifest with the same options. If one fails, the members already loaded are
+   * disposed and the error is rethrown.
+   */
+  static async load(manifestPaths: readonly string[], options: FrameClassifierOptions = {}): Promise<Ensemble> {
+    if (manifestPaths.length === 0) throw new InvalidOptionError('an ensemble needs at least one model');
+    const loaded: FrameClassifier[] = [];
+    try {
+      // Sequentially: each session spins up its own thread pool.
+      for (const path of manifestPaths) loaded.push(await FrameClassifier.load(path, options));
+    } catch (err) {
+      await Promise.all(loaded.map((m) => m.dispose()));
+      throw err;
+    }
+    return new Ensemble(loaded);
+  }
+
+  /**
+   * Decision band of the ensemble: the component-wise mean of the members' bands (mean of the
+   * `realBelow`s, mean of the `fakeAbove`s). Since each member has `realBelow <= fakeAbove`, so does
+   * the mean. Every band is on the calibrated-probability scale that the averaged calibrated logits
+   * also live on, so the mean is a reasonable default; a band fitted on validation data for the
+   * ensemble itself would be better.
+   */
+  get band(): DecisionBand {
+    const n = this.members.length;
+    const sum = (pick: (b: DecisionBand) => number) => this.members.reduce((s, m) => s + pick(m.band), 0);
+    return { realBelow: sum((b) => b.realBelow) / n, fakeAbove: sum((b) => b.fakeAbove) / n };
+  }
+
+  /**
+   * Per-crop mean of the members' calibrated logits (`raw / temperature`), in input order. Members
+   * run one after another.
+   */
+  async predict(crops: FaceCrop[]): Promise<Float32Array> {
+    const mean = new Float32Array(crops.length);
+    for (const member of this.members) {
+      const logits = await member.predictCalibrated(crops);
+      for (let i = 0; i < mean.length; i++) mean[i] += logits[i];
+    }
+    return mean.map((s) => s / this.members.length);
+  }
+
+  /** Same as {@link predict}: an ensemble's output is already calibrated. */
+  predictCalibrated(crops: FaceCrop[]): Promise<Float32Array> {
+    return this.predict(crops);
+  }
+
+  /** Disposes every member. */
+  async dispose(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.dispose()));
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * A single-frame FAKE/REAL classifier: an ONNX model (one face crop in, one logit out) run with
+ * onnxruntime-node, configured by its manifest.
+ */
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import type { FaceCrop } from '../types.js';
+import { InvalidOptionError, ModelLoadError } from '../util/errors.js';
+import { loadManifest, type DecisionBand, type ModelManifest } from './manifest.js';
+import { isFile } from './files.js';
+import { cropsToTensor, fitCropToSize } from './preprocess.js';
+import { applyTemperature, type FaceScorer } from './scorer.js';
+
+/** Options of {@link FrameClassifier.load}. */
+export interface FrameClassifierOptions {
+  /** Crops per `session.run` call. Default 16. */
+  batchSize?: number;
+  /** onnxruntime intra-op threads. Default: the number of CPUs, at most 4. */
+  intraOpNumThreads?: number;
+}
+
+export const DEFAULT_BATCH_SIZE = 16;
+/** Upper bound of the default thread count: more threads rarely help small CNNs on CPU. */
+const MAX_DEFAULT_THREADS = 4;
+
+/** Loaded frame classifier. Create with {@link FrameClassifier.load}; call {@link dispose} when done. */
+export class FrameClassifier implements FaceScorer {
+  private session: ort.InferenceSession | null;
+
+  private constructor(
+    /** The validated manifest. */
+    readonly manifest: ModelManifest,
+    /** Absolute path of the manifest file. */
+    readonly manifestPath: string,
+    /** Absolute path of the ONNX file. */
+    readonly onnxPath: string,
+    session: ort.InferenceSession,
+    private readonly inputName: string,
+    private readonly outputName: string,
+    private readonly batchSize: number,
+  ) {
+    this.session = session;
+  }
+
+  /**
+   * Reads and validates the manifest, then opens its ONNX file.
+   *
+   * @throws InvalidManifestError if the manifest is unreadable or invalid.
+   * @throws ModelLoadError if the manifest is not for a frame (NCHW) model, the ONNX file is missing,
+   *   onnxruntime cannot load it, or its inputs/outputs do not fit the manifest.
+   * @throws InvalidOptionError for a non-positive-integer `batchSize` or `intraOpNumThreads`.
+   */
+  static async load(manifestPath: string, options: FrameClassifierOptions = {}): Promise<FrameClassifier> {
+    const batchSize = positiveInt('batchSize', options.batchSize ?? DEFAULT_BATCH_SIZE);
+    const threads = positiveInt(
+      'intraOpNumThreads',
+      options.intraOpNumThreads ?? Math.min(MAX_DEFAULT_THREADS, availableParallelism()),
+    );
+    const { manifest, manifestPath: absManifest, onnxPath } = await loadManifest(manifestPath);
+    if (manifest.kind !== 'frame' || manifest.input.layout !== 'NCHW') {
+      throw new ModelLoadError(
+        absManifest,
+        `it is a ${manifest.kind}/${manifest.input.layout} model; a frame/NCHW model is needed`,
+      );
+    }
+    if (!(await isFile(onnxPath))) throw new ModelLoadError(onnxPath, 'ONNX file not found');
+
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(onnxPath, {
+        intraOpNumThreads: threads,
+        graphOptimizationLevel: 'all',
+      });
+    } catch (err) {
+      throw new ModelLoadError(onnxPath, oneLine(err));
+    }
+    try {
+      checkSignature(session, manifest.input.size);
+    } catch (err) {
+      await session.release();
+      throw new ModelLoadError(onnxPath, oneLine(err));
+    }
+    return new FrameClassifier(
+      manifest,
+      absManifest,
+      onnxPath,
+      session,
+      session.inputNames[0],
+      session.outputNames[0],
+      batchSize,
+    );
+  }
+
+  /** Calibration temperature from the manifest (1 = uncalibrated). */
+  get temperature(): number {
+    return this.manifest.calibration.temperature;
+  }
+
+  /** The manifest's decision band. */
+  get band(): DecisionBand {
+    return this.manifest.decision;
+  }
+
+  /**
+   * Raw (uncalibrated) logits, one per crop, in input order. Crops not at `manifest.input.size`
+   * are resized first. Runs in batches of `batchSize`.
+   *
+   * @throws ModelLoadError if the model's output is not float32 of shape [N, 1] or [N].
+   */
+  async predict(crops: FaceCrop[]): Promise<Float32Array> {
+    const session = this.session;
+    if (!session) throw new Error(`FrameClassifier ${this.manifest.name} was disposed`);
+    const { size, mean, std } = this.manifest.input;
+    const logits = new Float32Array(crops.length);
+    for (let start = 0; start < crops.length; start += this.batchSize) {
+      const batch = await Promise.all(
+        crops.slice(start, start + this.batchSize).map((c) => fitCropToSize(c, size)),
+      );
+      const n = batch.length;
+      const input = new ort.Tensor('float32', cropsToTensor(batch, size, mean, std), [n, 3, size, size]);
+      const results = await session.run({ [this.inputName]: input });
+      logits.set(this.readLogits(results[this.outputName], n), start);
+    }
+    return logits;
+  }
+
+  /** Calibrated logits: {@link predict} divided by the manifest's temperature. */
+  async predictCalibrated(crops: FaceCrop[]): Promise<Float32Array> {
+    return applyTemperature(await this.predict(crops), this.temperature);
+  }
+
+  /** Releases the onnxruntime session. Safe to call twice. */
+  async dispose(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    await session?.release();
+  }
+
+  /** Checks the output tensor is float32 [n, 1] or [n] and returns its data. */
+  private readLogits(value: ort.OnnxValue | undefined, n: number): Float32Array {
+    const dims = value?.dims ?? [];
+    const shapeOk = (dims.length === 1 || (dims.length === 2 && dims[1] === 1)) && dims[0] === n;
+    if (!(value instanceof ort.Tensor) || value.type !== 'float32' || !shapeOk) {
+      throw new ModelLoadError(
+        this.onnxPath,
+        `output "${this.outputName}" is ${value?.type ?? 'missing'} [${dims.join(', ')}]; expected float32 [${n}, 1] or [${n}]`,
+      );
+    }
+    return value.data as Float32Array;
+  }
+}
+
+/**
+ * Throws (plain Error, wrapped by the caller) unless the session has exactly one input and one
+ * output, and the input, where its metadata says so, is a float32 [N, 3, size, size] tensor.
+ */
+function checkSignature(session: ort.InferenceSession, size: number): void {
+  if (session.inputNames.length !== 1 || session.outputNames.length !== 1) {
+    throw new Error(
+      `expected 1 input and 1 output, found ${session.inputNames.length} inputs and ${session.outputNames.length} outputs`,
+    );
+  }
+  const meta = session.inputMetadata?.[0];
+  if (!meta?.isTensor) return;
+  if (meta.type !== 'float32') throw new Error(`input "${meta.name}" is ${meta.type}, expected float32`);
+  const expected = [null, 3, size, size];
+  const shape = meta.shape;
+  const mismatch =
+    shape.length > 0 &&
+    (shape.length !== 4 || shape.some((d, i) => typeof d === 'number' && d > 0 && expected[i] !== null && d !== expected[i]));
+  if (mismatch) {
+    throw new Error(`input "${meta.name}" has shape [${shape.join(', ')}], manifest says [N, 3, ${size}, ${size}]`);
+  }
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new InvalidOptionError(`${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+/** First line of an error's message, trimmed and capped, for one-line CLI output. */
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const line = text.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}

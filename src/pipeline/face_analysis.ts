@@ -1,0 +1,117 @@
+/**
+ * The front of the pipeline, shared by `scan` and `extract`: sampled frames -> BlazeFace detections
+ * -> crops cut while the frame is in memory -> tracks. Frames are dropped as soon as their crops
+ * are cut, so memory stays flat for long or 4K videos.
+ */
+import type { BlazeFaceDetector } from '../faces/blazeface.js';
+import { type CropOptions, DEFAULT_CROP_OPTIONS, makeFaceCrop } from '../faces/crop.js';
+import { type FrameDetections, type TrackerOptions, trackFaces } from '../faces/tracker.js';
+import { openFrames } from '../media/frame_source.js';
+import type { MediaInfo } from '../media/media_info.js';
+import { DEFAULT_SAMPLING, type SamplingPolicy } from '../media/sampling.js';
+import type { FaceCrop } from '../types.js';
+
+export interface FaceAnalysisOptions {
+  /** Which frames to look at. Default uniform:32. */
+  sampling: SamplingPolicy;
+  /** How faces are cut. Default margin 0.3 at 256 px. */
+  crop: CropOptions;
+  tracker: Partial<TrackerOptions>;
+}
+
+export const DEFAULT_FACE_ANALYSIS_OPTIONS: FaceAnalysisOptions = {
+  sampling: DEFAULT_SAMPLING,
+  crop: DEFAULT_CROP_OPTIONS,
+  tracker: {},
+};
+
+/** Milliseconds spent per stage. Decoding overlaps detection (ffmpeg runs in its own process). */
+export interface StageTimings {
+  probeMs: number;
+  /** Time spent waiting for ffmpeg to deliver frames. */
+  decodeWaitMs: number;
+  detectMs: number;
+  cropMs: number;
+  trackMs: number;
+}
+
+export interface TrackSummary {
+  trackId: number;
+  frames: number;
+  firstFrame: number;
+  lastFrame: number;
+  meanScore: number;
+}
+
+export interface FaceAnalysis {
+  info: MediaInfo;
+  /** Number of frames the sampling policy asked for. */
+  framesRequested: number;
+  /** Frame indices actually decoded (fewer than requested for a truncated file). */
+  framesDecoded: number[];
+  /** Every face crop with its track id, in frame order. */
+  crops: FaceCrop[];
+  tracks: TrackSummary[];
+  warnings: string[];
+  timings: StageTimings;
+}
+
+export async function analyzeFaces(
+  path: string,
+  detector: BlazeFaceDetector,
+  options: Partial<FaceAnalysisOptions> = {},
+): Promise<FaceAnalysis> {
+  const opt = { ...DEFAULT_FACE_ANALYSIS_OPTIONS, ...options };
+  const timings: StageTimings = { probeMs: 0, decodeWaitMs: 0, detectMs: 0, cropMs: 0, trackMs: 0 };
+  let t = performance.now();
+  const source = await openFrames(path, opt.sampling);
+  timings.probeMs = performance.now() - t;
+
+  const perFrame: FrameDetections[] = [];
+  const crops: FaceCrop[] = [];
+  const framesDecoded: number[] = [];
+  const iterator = source.frames[Symbol.asyncIterator]();
+  for (;;) {
+    t = performance.now();
+    const next = await iterator.next();
+    timings.decodeWaitMs += performance.now() - t;
+    if (next.done) break;
+    const frame = next.value;
+    framesDecoded.push(frame.index);
+    t = performance.now();
+    const detections = await detector.detectForVideo(frame);
+    timings.detectMs += performance.now() - t;
+    t = performance.now();
+    for (const det of detections) crops.push(makeFaceCrop(frame, det, opt.crop));
+    timings.cropMs += performance.now() - t;
+    perFrame.push({ frameIndex: frame.index, timeMs: frame.timeMs, detections });
+  }
+
+  t = performance.now();
+  // trackFaces returns detections in the same order as the crops were cut
+  const tracked = trackFaces(perFrame, opt.tracker);
+  tracked.forEach((tf, i) => (crops[i].trackId = tf.trackId));
+  timings.trackMs = performance.now() - t;
+
+  const warnings: string[] = [];
+  if (source.report.warning) warnings.push(source.report.warning);
+  if (source.info.frameCountEstimated) warnings.push('frame count estimated from duration; sampling may be uneven');
+  return { info: source.info, framesRequested: source.indices.length, framesDecoded, crops, tracks: summarizeTracks(crops), warnings, timings };
+}
+
+export function summarizeTracks(crops: FaceCrop[]): TrackSummary[] {
+  const byId = new Map<number, TrackSummary & { scoreSum: number }>();
+  for (const c of crops) {
+    let s = byId.get(c.trackId);
+    if (!s) {
+      s = { trackId: c.trackId, frames: 0, firstFrame: c.frameIndex, lastFrame: c.frameIndex, meanScore: 0, scoreSum: 0 };
+      byId.set(c.trackId, s);
+    }
+    s.frames++;
+    s.lastFrame = c.frameIndex;
+    s.scoreSum += c.detection.score;
+  }
+  return [...byId.values()]
+    .sort((a, b) => a.trackId - b.trackId)
+    .map(({ scoreSum, ...s }) => ({ ...s, meanScore: scoreSum / s.frames }));
+}

@@ -1,0 +1,64 @@
+/**
+ * The result of scanning one input: the documented, stable JSON schema `unmask.scan/1`
+ * (printed by `unmask scan --json`; see README "JSON output").
+ */
+import type { Verdict } from '../aggregate/verdict.js';
+import type { StrategyName } from '../aggregate/strategies.js';
+import type { Box } from '../types.js';
+
+export const SCAN_SCHEMA = 'unmask.scan/1';
+
+export interface ScanTimings {
+  probeMs: number;
+  /** Waiting for ffmpeg (decoding overlaps detection). */
+  decodeWaitMs: number;
+  detectMs: number;
+  cropMs: number;
+  trackMs: number;
+  classifyMs: number;
+  totalMs: number;
+}
+
+export interface ScanFrameScore {
+  frameIndex: number;
+  timeMs: number;
+  trackId: number;
+  /** Calibrated P(FAKE) of this face in this frame. */
+  probability: number;
+  /** Face box in frame pixels. */
+  box: Box;
+  detectorScore: number;
+}
+
+export interface ScanTrack {
+  trackId: number;
+  frames: number;
+  firstFrame: number;
+  lastFrame: number;
+  /** P(FAKE) of the track under the chosen strategy. */
+  probability: number;
+}
+
+export interface ScanResult {
+  schema: typeof SCAN_SCHEMA;
+  /** The input path as given (absolute). */
+  file: string;
+  status: 'ok' | 'error';
+  /** FAKE / REAL / UNCERTAIN / NO_FACE; null when status is error. */
+  verdict: Verdict | null;
+  /** Calibrated P(FAKE) of the whole input; null for NO_FACE and errors. */
+  probability: number | null;
+  strategy: StrategyName;
+  /** Probability band: below realBelow REAL, at or above fakeAbove FAKE, between UNCERTAIN. */
+  band: { realBelow: number; fakeAbove: number };
+  models: { name: string; version: string }[];
+  media: { kind: 'video' | 'image'; width: number; height: number; fps: number; frameCount: number; durationMs: number } | null;
+  framesSampled: number;
+  framesDecoded: number;
+  tracks: ScanTrack[];
+  frames: ScanFrameScore[];
+  warnings: string[];
+  timings: ScanTimings;
+  /** Present when status is error. */
+  error?: { code: string; message: string };
+}

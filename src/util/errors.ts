@@ -1,0 +1,59 @@
+/**
+ * Typed errors. Every error a user can cause is one of these; the CLI prints `message` on one line
+ * (no stack trace) and exits non-zero.
+ */
+export class UnmaskError extends Error {
+  /** Short machine-readable code, also used in JSON/CSV error rows. */
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export class InputNotFoundError extends UnmaskError {
+  constructor(path: string) {
+    super('NOT_FOUND', `no such file or directory: ${path}`);
+  }
+}
+export class EmptyFileError extends UnmaskError {
+  constructor(path: string) {
+    super('EMPTY_FILE', `file is empty: ${path}`);
+  }
+}
+export class UnreadableMediaError extends UnmaskError {
+  constructor(path: string, detail?: string) {
+    super('UNREADABLE_MEDIA', `not a readable video or image: ${path}${detail ? ` (${detail})` : ''}`);
+  }
+}
+export class NoVideoStreamError extends UnmaskError {
+  constructor(path: string) {
+    super('NO_VIDEO_STREAM', `file has no video stream (audio only?): ${path}`);
+  }
+}
+export class NoFramesError extends UnmaskError {
+  constructor(path: string, detail?: string) {
+    super('NO_FRAMES', `no frames could be decoded from ${path}${detail ? ` (${detail})` : ''}`);
+  }
+}
+export class InvalidOptionError extends UnmaskError {
+  constructor(message: string) {
+    super('INVALID_OPTION', message);
+  }
+}
+export class InvalidManifestError extends UnmaskError {
+  constructor(message: string) {
+    super('INVALID_MANIFEST', `invalid model manifest: ${message}`);
+  }
+}
+export class ModelLoadError extends UnmaskError {
+  constructor(path: string, detail: string) {
+    super('MODEL_LOAD', `cannot load model ${path}: ${detail}`);
+  }
+}
+export class ToolMissingError extends UnmaskError {
+  constructor(message: string) {
+    super('TOOL_MISSING', message);
+  }
+}

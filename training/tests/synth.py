@@ -1,0 +1,91 @@
+"""A tiny synthetic crops directory in the `unmask extract` format, drawn with PIL.
+
+Faces are ellipses with eyes, nose and mouth at the keypoints; FAKE faces get a colour-shifted,
+sharp-edged inner patch (a crude blend boundary) so that a model can tell them apart.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+from typing import List, Tuple
+
+from PIL import Image, ImageDraw
+
+Kp = List[List[float]]
+
+
+def draw_face(side: int, rng: random.Random, fake: bool) -> Tuple[Image.Image, Kp]:
+    bg = tuple(rng.randint(0, 255) for _ in range(3))
+    img = Image.new("RGB", (side, side), bg)
+    d = ImageDraw.Draw(img)
+    cx, cy = side / 2 + rng.uniform(-2, 2), side / 2 + rng.uniform(-2, 2)
+    fw, fh = side * 0.3, side * 0.38  # half-width/height of the face ellipse (the 0.3 margin leaves room)
+    skin = (rng.randint(150, 230), rng.randint(110, 180), rng.randint(90, 150))
+    d.ellipse([cx - fw, cy - fh, cx + fw, cy + fh], fill=skin)
+    eye_l = [cx - fw * 0.4, cy - fh * 0.25]
+    eye_r = [cx + fw * 0.4, cy - fh * 0.25]
+    nose = [cx, cy + fh * 0.1]
+    mouth = [cx, cy + fh * 0.45]
+    ear_l = [cx - fw * 0.95, cy - fh * 0.05]
+    ear_r = [cx + fw * 0.95, cy - fh * 0.05]
+    if fake:
+        shift = tuple(max(0, min(255, c + rng.choice((-40, 40)))) for c in skin)
+        d.rectangle([cx - fw * 0.6, cy - fh * 0.45, cx + fw * 0.6, cy + fh * 0.6], fill=shift)
+    r = max(1.0, side * 0.03)
+    for x, y in (eye_l, eye_r):
+        d.ellipse([x - r, y - r, x + r, y + r], fill=(20, 20, 20))
+    d.line([nose[0], nose[1] - r * 2, nose[0], nose[1]], fill=(90, 60, 50), width=max(1, int(r / 2)))
+    d.line([mouth[0] - fw * 0.3, mouth[1], mouth[0] + fw * 0.3, mouth[1]], fill=(150, 40, 40), width=max(1, int(r)))
+    return img, [eye_l, eye_r, nose, mouth, ear_l, ear_r]
+
+
+def make_crops_dir(
+    root: Path,
+    side: int = 64,
+    per_class: int = 6,
+    frames: int = 2,
+    seed: int = 0,
+) -> Path:
+    """Records for ffpp_c23_faces (train, REAL+FAKE), utkface (train, REAL) and dfdc_faces (val, REAL+FAKE)."""
+    rng = random.Random(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    rows = []
+    plan = [("ffpp_c23_faces", "train", "REAL"), ("ffpp_c23_faces", "train", "FAKE"),
+            ("utkface", "train", "REAL"), ("dfdc_faces", "val", "REAL"), ("dfdc_faces", "val", "FAKE")]
+    for dataset, split, label in plan:
+        for n in range(per_class):
+            key = f"{dataset}__{label.lower()}_{n:03d}"
+            ident = f"{dataset}:{n:03d}"
+            group = f"{ident}+{dataset}:{(n + 1) % per_class:03d}" if label == "FAKE" else ident
+            (root / key).mkdir(exist_ok=True)
+            faces = []
+            for fi in range(frames):
+                img, kp = draw_face(side, rng, label == "FAKE")
+                name = f"{key}/f{fi * 10:06d}_t0.png"
+                img.save(root / name)
+                faces.append({
+                    "file": name, "frameIndex": fi * 10, "timeMs": fi * 400, "trackId": 0, "score": 0.9,
+                    "box": {"x": 0, "y": 0, "width": side, "height": side},
+                    "keypoints": kp, "cropKeypoints": kp,
+                })
+            rec = {
+                "schema": "unmask.extract/1", "key": key, "source": f"/synthetic/{key}.png", "label": label,
+                "dataset": dataset, "split": split, "group": group, "method": "Synthetic" if label == "FAKE" else "",
+                "media": {"kind": "image", "width": side, "height": side},
+                "crop": {"policy": "margin", "margin": 0.3, "size": side},
+                "status": "ok", "faces": faces,
+            }
+            (root / f"{key}.json").write_text(json.dumps(rec))
+            rows.append([key, label, dataset, split, group, rec["method"]])
+    # One record without faces, as the extractor writes when detection fails.
+    rows.append(["utkface__noface", "REAL", "utkface", "train", "utkface:nf", ""])
+    (root / "utkface__noface.json").write_text(json.dumps({
+        "schema": "unmask.extract/1", "key": "utkface__noface", "label": "REAL", "status": "no_face",
+        "crop": {"policy": "margin", "margin": 0.3, "size": side}, "faces": []}))
+    with (root / "labels.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["key", "label", "dataset", "split", "group", "method"])
+        w.writerows(rows)
+    return root

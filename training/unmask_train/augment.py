@@ -1,0 +1,116 @@
+"""Training augmentations in the style of the DFDC-winning solution (Seferbekov), torch/torchvision only.
+
+They simulate what happens to real-world media (re-encoding, blur, downscaling, colour grading,
+imprecise face boxes, mirroring), so the model cannot rely on pristine high-frequency detail.
+Images are float tensors [3, H, W] in [0, 1]; an explicit `random.Random` makes runs reproducible
+(each DataLoader worker seeds its own).
+"""
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import dataclass
+from typing import Tuple
+
+import numpy as np
+import torch
+import torchvision.transforms.functional as TF
+from PIL import Image
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    p_jpeg: float = 0.5
+    jpeg_quality: Tuple[int, int] = (30, 100)
+    p_blur: float = 0.1
+    blur_sigma: Tuple[float, float] = (0.3, 1.5)
+    p_downscale: float = 0.2
+    downscale: Tuple[float, float] = (0.4, 0.9)  # factor of the side before scaling back up
+    p_noise: float = 0.1
+    noise_std: Tuple[float, float] = (0.005, 0.03)
+    p_colour: float = 0.5
+    brightness: float = 0.2
+    contrast: float = 0.2
+    saturation: float = 0.2
+    hue: float = 0.03
+    p_gray: float = 0.05
+    p_flip: float = 0.5
+    p_affine: float = 0.5
+    shift: float = 0.06  # fraction of the side
+    scale: Tuple[float, float] = (0.9, 1.1)
+    rotate: float = 10.0  # degrees
+
+
+def to_uint8(img: torch.Tensor) -> torch.Tensor:
+    return (img.clamp(0, 1) * 255).round().to(torch.uint8)
+
+
+def jpeg(img: torch.Tensor, quality: int) -> torch.Tensor:
+    """Round-trip through JPEG at `quality` (PIL, available everywhere torchvision is)."""
+    arr = to_uint8(img).permute(1, 2, 0).contiguous().numpy()
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="JPEG", quality=int(quality))
+    buf.seek(0)
+    out = torch.from_numpy(np.asarray(Image.open(buf).convert("RGB")).copy()).permute(2, 0, 1)
+    return out.float() / 255.0
+
+
+def gaussian_blur(img: torch.Tensor, sigma: float) -> torch.Tensor:
+    k = int(4 * sigma + 1) | 1
+    return TF.gaussian_blur(img, [k, k], [sigma, sigma])
+
+
+def downscale_upscale(img: torch.Tensor, factor: float) -> torch.Tensor:
+    """Isotropic resolution loss: shrink (antialiased) and enlarge back."""
+    h, w = img.shape[-2:]
+    small = (max(8, int(h * factor)), max(8, int(w * factor)))
+    x = TF.resize(img, list(small), interpolation=TF.InterpolationMode.BILINEAR, antialias=True)
+    return TF.resize(x, [h, w], interpolation=TF.InterpolationMode.BILINEAR, antialias=True)
+
+
+def colour_jitter(img: torch.Tensor, rng: random.Random, cfg: AugmentConfig) -> torch.Tensor:
+    x = TF.adjust_brightness(img, 1 + rng.uniform(-cfg.brightness, cfg.brightness))
+    x = TF.adjust_contrast(x, 1 + rng.uniform(-cfg.contrast, cfg.contrast))
+    x = TF.adjust_saturation(x, 1 + rng.uniform(-cfg.saturation, cfg.saturation))
+    if cfg.hue > 0:
+        x = TF.adjust_hue(x, rng.uniform(-cfg.hue, cfg.hue))
+    return x.clamp(0, 1)
+
+
+def shift_scale_rotate(img: torch.Tensor, rng: random.Random, cfg: AugmentConfig) -> torch.Tensor:
+    """Imprecise face boxes: small random shift, scale and rotation; black fill like a crop off the frame edge."""
+    side = img.shape[-1]
+    t = cfg.shift * side
+    return TF.affine(
+        img,
+        angle=rng.uniform(-cfg.rotate, cfg.rotate),
+        translate=[int(round(rng.uniform(-t, t))), int(round(rng.uniform(-t, t)))],
+        scale=rng.uniform(*cfg.scale),
+        shear=[0.0, 0.0],
+        interpolation=TF.InterpolationMode.BILINEAR,
+    )
+
+
+def augment(img: torch.Tensor, rng: random.Random, cfg: AugmentConfig = AugmentConfig()) -> torch.Tensor:
+    """One random draw of the training augmentation; same shape out as in."""
+    x = img
+    # Photometric changes and resolution loss first, compression after them (as a re-encode would be),
+    # geometry last.
+    if rng.random() < cfg.p_colour:
+        x = colour_jitter(x, rng, cfg)
+    if rng.random() < cfg.p_gray:
+        x = TF.rgb_to_grayscale(x, num_output_channels=3)
+    if rng.random() < cfg.p_blur:
+        x = gaussian_blur(x, rng.uniform(*cfg.blur_sigma))
+    elif rng.random() < cfg.p_downscale:
+        x = downscale_upscale(x, rng.uniform(*cfg.downscale))
+    if rng.random() < cfg.p_noise:
+        g = torch.Generator().manual_seed(rng.getrandbits(62))
+        x = (x + torch.randn(x.shape, generator=g) * rng.uniform(*cfg.noise_std)).clamp(0, 1)
+    if rng.random() < cfg.p_jpeg:
+        x = jpeg(x, rng.randint(*cfg.jpeg_quality))
+    if rng.random() < cfg.p_flip:
+        x = TF.hflip(x)
+    if rng.random() < cfg.p_affine:
+        x = shift_scale_rotate(x, rng, cfg)
+    return x

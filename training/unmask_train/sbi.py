@@ -1,0 +1,150 @@
+"""Self-Blended Images (Shiohara & Yamasaki, CVPR 2022).
+
+A synthetic fake is made from one REAL crop: a slightly altered copy of the face (colour, sharpness,
+scale, position) is blended back into the original inside a face mask with soft, irregular edges.
+The result has the statistical traces of face swapping (blending boundary, colour and resolution
+mismatch) without any identity change, so a classifier learns the traces rather than identities.
+
+Images are float tensors [3, H, W] in [0, 1]; keypoints are BlazeFace's 6 points in crop pixels:
+[0] eye on the image left, [1] eye on the image right, [2] nose tip, [3] mouth centre,
+[4] ear on the image left, [5] ear on the image right.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import List, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import torchvision.transforms.functional as TF
+from PIL import Image, ImageDraw
+
+Point = Tuple[float, float]
+
+
+@dataclass(frozen=True)
+class SbiConfig:
+    # Blend ratio of the altered face; 1 is a full paste (the paper's choice list, favouring 1).
+    blend_ratios: Tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
+    # Chin = mouth + f * (mouth - eye midpoint); the eyes->mouth vector is a stable face-length unit.
+    chin_factor: Tuple[float, float] = (0.5, 0.9)
+    # Brow points = eye - f * (mouth - eye midpoint), so the mask covers the eyebrows.
+    brow_factor: Tuple[float, float] = (0.15, 0.45)
+    source_scale: Tuple[float, float] = (0.95, 1.05)
+    source_translate: float = 0.03  # fraction of the side
+    rgb_shift: float = 0.06  # per-channel additive shift, in [0, 1] units
+    brightness: float = 0.1
+    contrast: float = 0.1
+    saturation: float = 0.1
+    hue: float = 0.03
+    # Mask morphology: dilate/erode radius and edge blur sigma, as fractions of the side.
+    morph_radius: float = 0.04
+    blur_sigma: Tuple[float, float] = (0.005, 0.04)
+
+
+def keypoints_usable(kp: np.ndarray, side: int) -> bool:
+    """SBI needs a sane face geometry: finite points, eyes apart, mouth below the eyes, inside the crop."""
+    if kp.shape != (6, 2) or not np.isfinite(kp).all():
+        return False
+    core = kp[:4]
+    if (core < 0).any() or (core >= side).any():
+        return False
+    eye_dist = float(np.linalg.norm(kp[1] - kp[0]))
+    eye_mouth = float(np.linalg.norm(kp[3] - (kp[0] + kp[1]) / 2))
+    return eye_dist > 0.05 * side and eye_mouth > 0.05 * side
+
+
+def mask_points(kp: np.ndarray, rng: random.Random, cfg: SbiConfig) -> np.ndarray:
+    """The 6 keypoints plus a chin point and two brow points, so the hull spans brows to chin."""
+    eye_mid = (kp[0] + kp[1]) / 2
+    down = kp[3] - eye_mid
+    chin = kp[3] + rng.uniform(*cfg.chin_factor) * down
+    up = rng.uniform(*cfg.brow_factor)
+    brows = [kp[0] - up * down, kp[1] - up * down]
+    return np.vstack([kp, chin[None], np.stack(brows)])
+
+
+def convex_hull(points: Sequence[Sequence[float]]) -> List[Point]:
+    """Andrew's monotone chain; counter-clockwise, no repeated end point."""
+    pts = sorted(set((float(x), float(y)) for x, y in points))
+    if len(pts) <= 2:
+        return pts
+
+    def cross(o: Point, a: Point, b: Point) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: List[Point] = []
+    for p in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    upper: List[Point] = []
+    for p in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return lower[:-1] + upper[:-1]
+
+
+def polygon_mask(polygon: Sequence[Point], height: int, width: int) -> torch.Tensor:
+    """Filled polygon as a float mask [1, H, W] in {0, 1}."""
+    img = Image.new("L", (width, height), 0)
+    if len(polygon) >= 3:
+        ImageDraw.Draw(img).polygon([(x, y) for x, y in polygon], fill=255)
+    return torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0)[None]
+
+
+def _odd(n: int) -> int:
+    return n if n % 2 == 1 else n + 1
+
+
+def deform_mask(mask: torch.Tensor, rng: random.Random, cfg: SbiConfig) -> torch.Tensor:
+    """Random dilation or erosion, then a Gaussian blur for a soft, varied blending edge."""
+    side = mask.shape[-1]
+    r = int(round(rng.uniform(0, cfg.morph_radius) * side))
+    if r > 0:
+        k = 2 * r + 1
+        m = mask[None]
+        m = F.max_pool2d(m, k, 1, r) if rng.random() < 0.5 else -F.max_pool2d(-m, k, 1, r)
+        mask = m[0]
+    sigma = max(0.3, rng.uniform(*cfg.blur_sigma) * side)
+    mask = TF.gaussian_blur(mask, [_odd(int(6 * sigma) + 1)] * 2, [sigma, sigma])
+    return mask.clamp(0, 1)
+
+
+def alter_source(img: torch.Tensor, centre: np.ndarray, rng: random.Random, cfg: SbiConfig) -> torch.Tensor:
+    """The copy to paste: colour/brightness change, sharpen or blur, slight scale and shift."""
+    x = TF.adjust_brightness(img, 1 + rng.uniform(-cfg.brightness, cfg.brightness))
+    x = TF.adjust_contrast(x, 1 + rng.uniform(-cfg.contrast, cfg.contrast))
+    x = TF.adjust_saturation(x, 1 + rng.uniform(-cfg.saturation, cfg.saturation))
+    if cfg.hue > 0:
+        x = TF.adjust_hue(x, rng.uniform(-cfg.hue, cfg.hue))
+    shift = torch.tensor([rng.uniform(-cfg.rgb_shift, cfg.rgb_shift) for _ in range(3)]).view(3, 1, 1)
+    x = (x + shift).clamp(0, 1)
+    u = rng.random()
+    if u < 1 / 3:
+        x = TF.adjust_sharpness(x, rng.uniform(1.5, 3.0))
+    elif u < 2 / 3:
+        sigma = rng.uniform(0.4, 1.2)
+        x = TF.gaussian_blur(x, [_odd(int(4 * sigma) + 1)] * 2, [sigma, sigma])
+    side = img.shape[-1]
+    scale = rng.uniform(*cfg.source_scale)
+    t = cfg.source_translate * side
+    # Scale about the face centre (not the image centre) so the face stays under the mask.
+    cx, cy = float(centre[0]) - side / 2, float(centre[1]) - side / 2
+    tx = cx * (1 - scale) + rng.uniform(-t, t)
+    ty = cy * (1 - scale) + rng.uniform(-t, t)
+    return TF.affine(x, angle=0.0, translate=[int(round(tx)), int(round(ty))], scale=scale, shear=[0.0, 0.0],
+                     interpolation=TF.InterpolationMode.BILINEAR)
+
+
+def self_blend(img: torch.Tensor, kp: np.ndarray, rng: random.Random, cfg: SbiConfig = SbiConfig()) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Return (fake image [3,H,W], blend mask [1,H,W] in [0,1]) for a REAL crop and its keypoints."""
+    _, h, w = img.shape
+    hull = convex_hull(mask_points(kp, rng, cfg))
+    mask = deform_mask(polygon_mask(hull, h, w), rng, cfg) * rng.choice(cfg.blend_ratios)
+    centre = kp[:4].mean(axis=0)
+    source = alter_source(img, centre, rng, cfg)
+    return (source * mask + img * (1 - mask)).clamp(0, 1), mask
