@@ -85,10 +85,10 @@ describe('FrameClassifier', () => {
     }
   });
 
-  it('rejects an output of another shape at predict time', async () => {
-    const m = await FrameClassifier.load(await writeModel(dir, 'n3', () => {}, { output: 'N3' }));
+  it('rejects an output of another shape at predict time when the model does not declare it', async () => {
+    const m = await FrameClassifier.load(await writeModel(dir, 'n3', () => {}, { output: 'N3', outputShape: false }));
     try {
-      await rejectsLoad(m.predict(crops), /output "logit" is float32 \[2, 3\]; expected float32 \[2, 1\] or \[2\]/);
+      await rejectsLoad(m.predict(crops), /output "logit" is float32 \[5, 3\]; expected float32 \[5, 1\] or \[5\]/);
     } finally {
       await m.dispose();
     }
@@ -117,6 +117,14 @@ describe('FrameClassifier.load errors', () => {
   it('an input size that disagrees with the manifest', async () => {
     const dir = await tempDir();
     await rejectsLoad(FrameClassifier.load(await writeModel(dir, 'sz', () => {}, { size: 8 })), /\[N, 3, 8, 8\].*\[N, 3, 4, 4\]/);
+  });
+
+  it('a declared output shape other than [N, 1] or [N]', async () => {
+    const dir = await tempDir();
+    await rejectsLoad(
+      FrameClassifier.load(await writeModel(dir, 'n3', () => {}, { output: 'N3' })),
+      /output "logit" has shape \[N, 3\], expected \[N, 1\] or \[N\]/,
+    );
   });
 
   it('a clip model', async () => {

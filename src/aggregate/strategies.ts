@@ -4,7 +4,7 @@
  * function here is pure.
  */
 import { InvalidOptionError } from '../util/errors.js';
-import { mean, sigmoid } from './prob.js';
+import { clipProb, mean, sigmoid } from './prob.js';
 
 /** Calibrated frame logits of one face track (one person), in any order. */
 export type TrackLogits = readonly number[];
@@ -94,7 +94,8 @@ export const STRATEGIES: Readonly<Record<StrategyName, (options?: StrategyOption
   confident: (options = {}) => {
     const t = options.confidentThreshold ?? DEFAULT_CONFIDENT_THRESHOLD;
     if (!(t >= 0 && t <= 1)) throw new InvalidOptionError(`confident threshold must be in [0, 1], got ${t}`);
-    const rule = (logits: TrackLogits) => confidentStrategy(checked(logits).map(sigmoid), t);
+    // clipProb: a mean of clipped probabilities can round just past the clip bounds.
+    const rule = (logits: TrackLogits) => clipProb(confidentStrategy(checked(logits).map(sigmoid), t));
     return {
       name: 'confident',
       description: `DFDC winner's confident strategy (t=${t}) on frame probabilities, tracks pooled`,
@@ -143,7 +144,9 @@ function checked(xs: readonly number[]): readonly number[] {
   return xs;
 }
 
+/** Returns `tracks` after checking there is at least one and none is empty. */
 function nonEmpty(tracks: readonly TrackLogits[]): readonly TrackLogits[] {
   if (tracks.length === 0) throw new RangeError('no tracks to aggregate');
+  if (tracks.some((t) => t.length === 0)) throw new RangeError('a track has no frame scores');
   return tracks;
 }

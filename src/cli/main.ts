@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { reportFatal } from './errors.js';
 import { extractCommand } from './extract_command.js';
 import { scanCommand } from './scan_command.js';
+import { exportModelCommand, trainCommand } from './train_command.js';
 
 const program = new Command('unmask')
   .description('Tells whether a video or image shows a face-manipulated person (deepfake, face swap, re-enactment).')
@@ -11,5 +12,7 @@ const program = new Command('unmask')
   .showHelpAfterError('(run with --help for usage)');
 program.addCommand(scanCommand(), { isDefault: false });
 program.addCommand(extractCommand());
+program.addCommand(trainCommand());
+program.addCommand(exportModelCommand());
 
 program.parseAsync(process.argv).catch(reportFatal);

@@ -25,8 +25,8 @@ const LAYERS = [
 ] as const;
 /** Border added around the whole frame in the full-frame pass, as a fraction of its longer side. */
 const FULL_FRAME_BORDER = 0.25;
-/** Largest tile side (working pixels) before a frame is split into tiles. */
-const MAX_TILE = 512;
+/** Aspect ratio above which the frame is also seen as square tiles. */
+const TILE_ASPECT = 1.2;
 
 export function blazeFaceModelPath(): string {
   const require = createRequire(import.meta.url);
@@ -110,23 +110,22 @@ export class BlazeFaceDetector {
   }
 }
 
-/** The full frame with a border, plus overlapping square tiles when one view would shrink faces too much. */
+/**
+ * Passes over the working image. A near-square image gets one pass: the whole image with a border
+ * (faces that fill the picture still fit the anchors). A wider or taller one gets the whole image
+ * (no border: letterboxing already pads it) plus overlapping square tiles of its short side, so
+ * small faces stay big enough: 3 passes for a 16:9 frame.
+ */
 export function planPasses(width: number, height: number): Pass[] {
-  const long = Math.max(width, height);
-  const side = long * (1 + 2 * FULL_FRAME_BORDER);
-  const scale = INPUT / side;
-  const passes: Pass[] = [
-    { map: scaleTranslate(scale, (width - side) / 2, (height - side) / 2) },
-  ];
-  const tile = Math.min(Math.min(width, height), MAX_TILE);
-  if (long > tile * 1.2) {
-    const nx = Math.ceil(width / tile), ny = Math.ceil(height / tile);
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++) {
-        const x = nx === 1 ? (width - tile) / 2 : (i * (width - tile)) / (nx - 1);
-        const y = ny === 1 ? (height - tile) / 2 : (j * (height - tile)) / (ny - 1);
-        passes.push({ map: scaleTranslate(INPUT / tile, x, y) });
-      }
+  const long = Math.max(width, height), short = Math.min(width, height);
+  const tiled = long > short * TILE_ASPECT;
+  const side = long * (tiled ? 1 : 1 + 2 * FULL_FRAME_BORDER);
+  const passes: Pass[] = [{ map: scaleTranslate(INPUT / side, (width - side) / 2, (height - side) / 2) }];
+  if (tiled) {
+    const n = Math.ceil(long / short);
+    for (let i = 0; i < n; i++) {
+      const offset = (i * (long - short)) / (n - 1);
+      passes.push({ map: scaleTranslate(INPUT / short, width > height ? offset : 0, width > height ? 0 : offset) });
     }
   }
   return passes;

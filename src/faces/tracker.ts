@@ -50,8 +50,8 @@ export function trackFaces(frames: FrameDetections[], options: Partial<TrackerOp
   const out: TrackedFace[] = [];
   let nextId = 0;
   frames.forEach((f, sample) => {
-    // drop tracks unseen for too long
-    for (let i = active.length - 1; i >= 0; i--) if (sample - active[i].lastSample > opt.maxGap) active.splice(i, 1);
+    // drop tracks unseen for too long (sampled frames missed since the last sighting: sample - lastSample - 1)
+    for (let i = active.length - 1; i >= 0; i--) if (sample - active[i].lastSample - 1 > opt.maxGap) active.splice(i, 1);
     const pairs: { t: number; d: number; cost: number }[] = [];
     active.forEach((track, t) => {
       f.detections.forEach((det, d) => {

@@ -152,7 +152,9 @@ export class FrameClassifier implements FaceScorer {
 
 /**
  * Throws (plain Error, wrapped by the caller) unless the session has exactly one input and one
- * output, and the input, where its metadata says so, is a float32 [N, 3, size, size] tensor.
+ * output and, as far as the model's metadata tells, the input is float32 [N, 3, size, size] and
+ * the output float32 [N, 1] or [N]. Dimensions the model leaves symbolic are not checked here;
+ * {@link FrameClassifier.predict} checks the actual output.
  */
 function checkSignature(session: ort.InferenceSession, size: number): void {
   if (session.inputNames.length !== 1 || session.outputNames.length !== 1) {
@@ -160,17 +162,27 @@ function checkSignature(session: ort.InferenceSession, size: number): void {
       `expected 1 input and 1 output, found ${session.inputNames.length} inputs and ${session.outputNames.length} outputs`,
     );
   }
-  const meta = session.inputMetadata?.[0];
+  checkTensorMeta(session.inputMetadata?.[0], 'input', [[null, 3, size, size]], `[N, 3, ${size}, ${size}] (from the manifest)`);
+  checkTensorMeta(session.outputMetadata?.[0], 'output', [[null], [null, 1]], '[N, 1] or [N]');
+}
+
+/**
+ * Throws if tensor metadata is known and not float32, or its shape fits none of `shapes`
+ * (`null` = any size; symbolic or unknown dimensions match anything).
+ */
+function checkTensorMeta(
+  meta: ort.InferenceSession.ValueMetadata | undefined,
+  role: string,
+  shapes: (number | null)[][],
+  expected: string,
+): void {
   if (!meta?.isTensor) return;
-  if (meta.type !== 'float32') throw new Error(`input "${meta.name}" is ${meta.type}, expected float32`);
-  const expected = [null, 3, size, size];
+  if (meta.type !== 'float32') throw new Error(`${role} "${meta.name}" is ${meta.type}, expected float32`);
   const shape = meta.shape;
-  const mismatch =
-    shape.length > 0 &&
-    (shape.length !== 4 || shape.some((d, i) => typeof d === 'number' && d > 0 && expected[i] !== null && d !== expected[i]));
-  if (mismatch) {
-    throw new Error(`input "${meta.name}" has shape [${shape.join(', ')}], manifest says [N, 3, ${size}, ${size}]`);
-  }
+  if (shape.length === 0) return; // shape not recorded in the model
+  const fits = (want: (number | null)[]) =>
+    want.length === shape.length && shape.every((d, i) => typeof d !== 'number' || d < 1 || want[i] === null || d === want[i]);
+  if (!shapes.some(fits)) throw new Error(`${role} "${meta.name}" has shape [${shape.join(', ')}], expected ${expected}`);
 }
 
 function positiveInt(name: string, value: number): number {

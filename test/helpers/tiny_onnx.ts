@@ -9,13 +9,15 @@ export type TinyOutput =
   | 'N'
   /** Same values, shape [N, 1] (ReduceMean keepdims=1, then Flatten). */
   | 'N1'
-  /** Per-channel means, shape [N, 3]: not a valid classifier output. */
+  /** Per-channel means, shape [N, 3] (for N > 1): not a valid classifier output. */
   | 'N3';
 
 export interface TinyModelOptions {
   output?: TinyOutput;
   /** Fixed side of the input; omitted: symbolic H and W. */
   size?: number;
+  /** Record the output's shape in the model (default true); false hides it from load-time checks. */
+  outputShape?: boolean;
 }
 
 // Wire types.
@@ -63,10 +65,13 @@ const intsAttr = (name: string, vs: number[]) => msg(5, str(1, name), ...vs.map(
 const node = (op: string, input: string, output: string, ...attrs: Field[]) =>
   msg(1, str(1, input), str(2, output), str(4, op), ...attrs);
 
-/** ValueInfoProto of a float tensor; a string dim is symbolic. `field`: 11 input, 12 output. */
-function floatTensorInfo(field: number, name: string, dims: (number | string)[]): Field {
-  const dimFields = dims.map((d) => msg(1, typeof d === 'number' ? int(1, d) : str(2, d)));
-  const tensorType = msg(1, int(1, FLOAT), msg(2, ...dimFields));
+/**
+ * ValueInfoProto of a float tensor; a string dim is symbolic, `null` dims: shape not recorded.
+ * `field`: 11 input, 12 output.
+ */
+function floatTensorInfo(field: number, name: string, dims: (number | string)[] | null): Field {
+  const shape = dims === null ? [] : [msg(2, ...dims.map((d) => msg(1, typeof d === 'number' ? int(1, d) : str(2, d))))];
+  const tensorType = msg(1, int(1, FLOAT), ...shape);
   return msg(field, str(1, name), msg(2, tensorType));
 }
 
@@ -82,14 +87,19 @@ export function tinyOnnxModel(options: TinyModelOptions = {}): Uint8Array {
             node('ReduceMean', 'input', 'pooled', intsAttr('axes', [1, 2, 3]), intAttr('keepdims', 1)),
             node('Flatten', 'pooled', 'logit', intAttr('axis', 1)),
           ]
-        : [node('ReduceMean', 'input', 'logit', intsAttr('axes', [2, 3]), intAttr('keepdims', 0))];
+        : // Squeeze without axes: shape inference cannot tell whether N is 1, so only the declared
+          // output shape (if any) is known before running.
+          [
+            node('ReduceMean', 'input', 'means', intsAttr('axes', [2, 3]), intAttr('keepdims', 0)),
+            node('Squeeze', 'means', 'logit'),
+          ];
   const outDims = { N: ['N'], N1: ['N', 1], N3: ['N', 3] }[output];
   const graph = msg(
     7,
     ...nodes,
     str(2, 'tiny'),
     floatTensorInfo(11, 'input', ['N', 3, side, side]),
-    floatTensorInfo(12, 'logit', outDims),
+    floatTensorInfo(12, 'logit', options.outputShape === false ? null : outDims),
   );
   return concat([int(1, 7), str(2, 'unmask-test'), graph, msg(8, str(1, ''), int(2, 13))]);
 }

@@ -35,6 +35,16 @@ def build_model(arch: str, size: int) -> nn.Module:
     return _REGISTRY[arch](size)
 
 
+def load_checkpoint(path, map_location="cpu") -> dict:
+    """torch.load for this package's own checkpoints (they hold optimiser state and run metadata,
+    which PyTorch >= 2.6's default weights_only=True refuses)."""
+    import inspect
+
+    if "weights_only" in inspect.signature(torch.load).parameters:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    return torch.load(path, map_location=map_location)
+
+
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 

@@ -21,6 +21,8 @@ import torch.nn.functional as F
 import torchvision.transforms.functional as TF
 from PIL import Image, ImageDraw
 
+from .augment import gaussian_blur
+
 Point = Tuple[float, float]
 
 
@@ -96,10 +98,6 @@ def polygon_mask(polygon: Sequence[Point], height: int, width: int) -> torch.Ten
     return torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0)[None]
 
 
-def _odd(n: int) -> int:
-    return n if n % 2 == 1 else n + 1
-
-
 def deform_mask(mask: torch.Tensor, rng: random.Random, cfg: SbiConfig) -> torch.Tensor:
     """Random dilation or erosion, then a Gaussian blur for a soft, varied blending edge."""
     side = mask.shape[-1]
@@ -109,8 +107,7 @@ def deform_mask(mask: torch.Tensor, rng: random.Random, cfg: SbiConfig) -> torch
         m = mask[None]
         m = F.max_pool2d(m, k, 1, r) if rng.random() < 0.5 else -F.max_pool2d(-m, k, 1, r)
         mask = m[0]
-    sigma = max(0.3, rng.uniform(*cfg.blur_sigma) * side)
-    mask = TF.gaussian_blur(mask, [_odd(int(6 * sigma) + 1)] * 2, [sigma, sigma])
+    mask = gaussian_blur(mask, max(0.3, rng.uniform(*cfg.blur_sigma) * side))
     return mask.clamp(0, 1)
 
 
@@ -127,8 +124,7 @@ def alter_source(img: torch.Tensor, centre: np.ndarray, rng: random.Random, cfg:
     if u < 1 / 3:
         x = TF.adjust_sharpness(x, rng.uniform(1.5, 3.0))
     elif u < 2 / 3:
-        sigma = rng.uniform(0.4, 1.2)
-        x = TF.gaussian_blur(x, [_odd(int(4 * sigma) + 1)] * 2, [sigma, sigma])
+        x = gaussian_blur(x, rng.uniform(0.4, 1.2))
     side = img.shape[-1]
     scale = rng.uniform(*cfg.source_scale)
     t = cfg.source_translate * side

@@ -1,0 +1,101 @@
+/**
+ * Test media the suite makes itself: clips rendered by ffmpeg from a face photo shipped inside the
+ * installed npm package @vladmandic/face-api, plus deliberately broken files. Made once per process
+ * in a temp folder.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, existsSync, writeFileSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { mediaTools } from '../../src/media/tools.js';
+
+const require = createRequire(import.meta.url);
+
+/** A photo of several people (face-api's demo sample1.jpg, 1920x1280, 3 faces). */
+export function facePhoto(n = 1): string {
+  const pkg = require.resolve('@vladmandic/face-api/package.json');
+  return join(dirname(pkg), 'demo', `sample${n}.jpg`);
+}
+
+const dir = join(tmpdir(), `unmask-fixtures-${process.pid}`);
+
+function ffmpeg(args: string[]): void {
+  execFileSync(mediaTools().ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function once(name: string, make: (out: string) => void): string {
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, name);
+  if (!existsSync(out)) make(out);
+  return out;
+}
+
+/** A clip of `seconds` at 25 fps from a face photo, slowly panning so faces move between frames. */
+export function faceClip(opts: { seconds?: number; width?: number; photo?: number; name?: string } = {}): string {
+  const { seconds = 2, width = 960, photo = 1 } = opts;
+  return once(opts.name ?? `face_${photo}_${width}_${seconds}s.mp4`, (out) =>
+    ffmpeg([
+      '-loop', '1', '-framerate', '25', '-t', String(seconds), '-i', facePhoto(photo),
+      '-vf', `scale=${width + 64}:-2,crop=${width}:ih-(mod(ih\\,2)):32+32*sin(t):0,format=yuv420p`,
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '20', out,
+    ]),
+  );
+}
+
+/** A video with no faces (ffmpeg's test pattern). */
+export function noFaceClip(): string {
+  return once('no_face.mp4', (out) =>
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25:duration=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', out]),
+  );
+}
+
+/** A video of exactly one frame. */
+export function oneFrameClip(): string {
+  return once('one_frame.mp4', (out) =>
+    ffmpeg(['-i', facePhoto(1), '-frames:v', '1', '-vf', 'scale=960:-2,format=yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', out]),
+  );
+}
+
+/** A 3840x2160 still (PNG) and a 1-second 4K video of the face photo. */
+export function fourKImage(): string {
+  return once('4k.png', (out) => ffmpeg(['-i', facePhoto(1), '-vf', 'scale=3840:2160', out]));
+}
+export function fourKClip(): string {
+  return once('4k.mp4', (out) =>
+    ffmpeg(['-loop', '1', '-framerate', '25', '-t', '1', '-i', facePhoto(1), '-vf', 'scale=3840:2160,format=yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', out]),
+  );
+}
+
+export function emptyFile(): string {
+  return once('empty.mp4', (out) => writeFileSync(out, ''));
+}
+
+export function textAsMp4(): string {
+  return once('notes.mp4', (out) => writeFileSync(out, 'this is a text file, not a video\n'.repeat(20)));
+}
+
+/** An audio-only file with a video extension. */
+export function audioOnly(): string {
+  return once('audio_only.mp4', (out) => ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'aac', out]));
+}
+
+/** The first 30% of a face clip's bytes (moov atom at the end is lost: unreadable header). */
+export function truncatedMp4(): string {
+  return once('truncated.mp4', (out) => {
+    const full = readFileSync(faceClip());
+    writeFileSync(out, full.subarray(0, Math.floor(full.length * 0.3)));
+  });
+}
+
+/** A clip with its index up front (faststart) cut at 60%: the header promises more frames than exist. */
+export function truncatedFaststartMp4(): string {
+  return once('truncated_faststart.mp4', (out) => {
+    const src = join(dir, 'faststart_full.mp4');
+    ffmpeg(['-i', faceClip(), '-c', 'copy', '-movflags', '+faststart', src]);
+    const full = readFileSync(src);
+    writeFileSync(out, full.subarray(0, Math.floor(full.length * 0.6)));
+  });
+}
+
+export const fixturesDir = dir;

@@ -1,0 +1,90 @@
+/** Every kind of bad input gives a typed, one-line error, or explicit output; never a crash. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeVideoFrames, type DecodeReport } from '../src/media/decode.js';
+import { openFrames } from '../src/media/frame_source.js';
+import { probeMedia } from '../src/media/probe.js';
+import { UnmaskError } from '../src/util/errors.js';
+import * as fx from './helpers/media_fixtures.js';
+
+async function probeError(path: string): Promise<UnmaskError> {
+  try {
+    await probeMedia(path);
+  } catch (e) {
+    assert.ok(e instanceof UnmaskError, `expected UnmaskError, got ${e}`);
+    assert.ok(!e.message.includes('\n'), 'error message must be one line');
+    return e;
+  }
+  assert.fail(`probing ${path} should fail`);
+}
+
+test('missing file -> NOT_FOUND', async () => {
+  assert.equal((await probeError('/nonexistent/video.mp4')).code, 'NOT_FOUND');
+});
+
+test('empty file -> EMPTY_FILE', async () => {
+  assert.equal((await probeError(fx.emptyFile())).code, 'EMPTY_FILE');
+});
+
+test('text renamed .mp4 -> UNREADABLE_MEDIA', async () => {
+  assert.equal((await probeError(fx.textAsMp4())).code, 'UNREADABLE_MEDIA');
+});
+
+test('audio-only file -> NO_VIDEO_STREAM', async () => {
+  assert.equal((await probeError(fx.audioOnly())).code, 'NO_VIDEO_STREAM');
+});
+
+test('truncated mp4 (header lost) -> UNREADABLE_MEDIA', async () => {
+  assert.equal((await probeError(fx.truncatedMp4())).code, 'UNREADABLE_MEDIA');
+});
+
+test('truncated mp4 with header intact: decodes what exists and warns', async () => {
+  const info = await probeMedia(fx.truncatedFaststartMp4());
+  assert.equal(info.kind, 'video');
+  const indices = Array.from({ length: info.frameCount }, (_, i) => i);
+  const report: DecodeReport = { requested: 0, decoded: 0 };
+  let n = 0;
+  for await (const f of decodeVideoFrames(info, indices, report)) {
+    assert.equal(f.rgb.length, f.width * f.height * 3);
+    n++;
+  }
+  assert.ok(n > 0 && n < info.frameCount, `decoded ${n} of ${info.frameCount}`);
+  assert.equal(report.decoded, n);
+  assert.match(report.warning ?? '', /decoded \d+ of \d+/);
+});
+
+test('directory given as a file -> UNREADABLE_MEDIA', async () => {
+  assert.equal((await probeError(fx.fixturesDir)).code, 'UNREADABLE_MEDIA');
+});
+
+test('1-frame video decodes exactly one frame whatever the sampling asks', async () => {
+  const src = await openFrames(fx.oneFrameClip(), { kind: 'uniform', count: 32 });
+  assert.equal(src.info.frameCount, 1);
+  const frames = [];
+  for await (const f of src.frames) frames.push(f);
+  assert.equal(frames.length, 1);
+  assert.equal(frames[0].index, 0);
+});
+
+test('4K still and 4K video decode at full size', async () => {
+  const img = await openFrames(fx.fourKImage());
+  assert.equal(img.info.kind, 'image');
+  for await (const f of img.frames) assert.deepEqual([f.width, f.height, f.rgb.length], [3840, 2160, 3840 * 2160 * 3]);
+  const vid = await openFrames(fx.fourKClip(), { kind: 'uniform', count: 3 });
+  let n = 0;
+  for await (const f of vid.frames) {
+    assert.deepEqual([f.width, f.height], [3840, 2160]);
+    n++;
+  }
+  assert.equal(n, 3);
+});
+
+test('uniform sampling decodes the requested frame indices in one pass', async () => {
+  const src = await openFrames(fx.faceClip(), { kind: 'uniform', count: 8 });
+  assert.equal(src.info.frameCount, 50);
+  const got: number[] = [];
+  for await (const f of src.frames) got.push(f.index);
+  assert.deepEqual(got, src.indices);
+  assert.equal(got.length, 8);
+  assert.equal(src.report.warning, undefined);
+});

@@ -1,0 +1,70 @@
+import random
+import unittest
+
+import numpy as np
+import torch
+
+from unmask_train import sbi as S
+
+SIDE = 96
+# A frontal face in a 96 px crop: eyes, nose, mouth, ears.
+KP = np.array([[36, 40], [60, 40], [48, 52], [48, 64], [24, 44], [72, 44]], dtype=np.float32)
+
+
+def textured(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(3, SIDE, SIDE, generator=g) * 0.6 + 0.2
+
+
+class SbiTest(unittest.TestCase):
+    def test_convex_hull(self):
+        pts = [(0, 0), (2, 0), (2, 2), (0, 2), (1, 1), (1, 0)]
+        self.assertEqual(sorted(S.convex_hull(pts)), [(0.0, 0.0), (0.0, 2.0), (2.0, 0.0), (2.0, 2.0)])
+
+    def test_mask_points_extend_below_mouth_and_above_eyes(self):
+        pts = S.mask_points(KP, random.Random(0), S.SbiConfig())
+        self.assertEqual(pts.shape, (9, 2))
+        self.assertGreater(pts[6, 1], KP[3, 1] + 5)  # chin below the mouth
+        self.assertLess(pts[7:, 1].max(), KP[0, 1])  # brows above the eyes
+
+    def test_self_blend_shapes_and_ranges(self):
+        rng = random.Random(1)
+        for seed in range(10):
+            img = textured(seed)
+            fake, mask = S.self_blend(img, KP, rng)
+            self.assertEqual(tuple(fake.shape), (3, SIDE, SIDE))
+            self.assertEqual(tuple(mask.shape), (1, SIDE, SIDE))
+            self.assertGreaterEqual(float(fake.min()), 0.0)
+            self.assertLessEqual(float(fake.max()), 1.0)
+            self.assertGreaterEqual(float(mask.min()), 0.0)
+            self.assertLessEqual(float(mask.max()), 1.0)
+
+    def test_mask_covers_face_not_corners_and_only_face_changes(self):
+        cfg = S.SbiConfig(blend_ratios=(1.0,))
+        rng = random.Random(2)
+        for seed in range(10):
+            img = textured(seed)
+            fake, mask = S.self_blend(img, KP, rng, cfg)
+            m = mask[0]
+            self.assertGreater(float(m[52, 48]), 0.9, "nose inside the mask")
+            self.assertGreater(float(m[64, 48]), 0.5, "mouth inside the mask")
+            for y, x in [(2, 2), (2, SIDE - 3), (SIDE - 3, 2), (SIDE - 3, SIDE - 3)]:
+                self.assertEqual(float(m[y, x]), 0.0, "corners outside the mask")
+            outside = m == 0
+            self.assertTrue(torch.equal(fake[:, outside], img[:, outside]), "pixels outside the mask unchanged")
+            inside = m > 0.9
+            self.assertGreater(float((fake[:, inside] - img[:, inside]).abs().mean()), 1e-3, "the face is altered")
+
+    def test_keypoints_usable(self):
+        self.assertTrue(S.keypoints_usable(KP, SIDE))
+        bad = KP.copy()
+        bad[1] = bad[0]  # eyes on top of each other
+        self.assertFalse(S.keypoints_usable(bad, SIDE))
+        self.assertFalse(S.keypoints_usable(KP + SIDE, SIDE))
+        nan = KP.copy()
+        nan[2, 0] = np.nan
+        self.assertFalse(S.keypoints_usable(nan, SIDE))
+
+
+if __name__ == "__main__":
+    unittest.main()

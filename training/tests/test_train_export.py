@@ -1,0 +1,93 @@
+import json
+import math
+import shutil
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+
+import onnx
+
+from unmask_train import export as E
+from unmask_train.train import TrainConfig, train
+from tests.synth import make_crops_dir
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class TrainExportTest(unittest.TestCase):
+    """A real (tiny) training run on synthetic crops, resumed once, then exported."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        root = Path(cls.tmp.name)
+        crops = make_crops_dir(root / "crops", side=64, per_class=4, frames=2)
+        cls.run_dir = root / "run"
+        cfg = TrainConfig(crops=[str(crops)], out=str(cls.run_dir), arch="resnet_xs", size=32, epochs=1,
+                          batch_size=8, samples_per_epoch=16, workers=0, command="test")
+        cls.first = train(cfg)
+        cfg.epochs, cfg.resume = 2, True
+        cls.second = train(cfg)
+        cls.out = root / "export"
+        cls.onnx, cls.manifest, cls.check = E.export_run(cls.run_dir, cls.out, "unit-test-model")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_run_dir_and_logs(self):
+        for name in ("last.pt", "best.pt", "epoch_001.pt", "epoch_002.pt", "log.jsonl", "final.json"):
+            self.assertTrue((self.run_dir / name).is_file(), name)
+        rows = [json.loads(l) for l in (self.run_dir / "log.jsonl").read_text().splitlines()]
+        self.assertEqual([r["epoch"] for r in rows], [1, 2], "resume continued at epoch 2")
+        self.assertEqual([r["step"] for r in rows], [2, 4], "2 steps of 8 per epoch")
+        # The resumed run re-plans the cosine over its own --epochs: LR has not hit the floor yet.
+        self.assertGreater(rows[1]["lr"], 1e-4)
+        for r in rows:
+            self.assertTrue(math.isfinite(r["train_loss"]))
+            self.assertTrue(0.0 <= r["val_frame_auc"] <= 1.0)
+            self.assertTrue(math.isfinite(r["val_video_logloss"]))
+        self.assertEqual(self.second["epochs_run"], 2)
+        self.assertGreater(self.second["temperature"], 0)
+        self.assertEqual(self.second["val_faces"], 16)
+
+    def test_onnx_graph_and_agreement(self):
+        m = onnx.load(str(self.onnx))
+        onnx.checker.check_model(m)
+        self.assertEqual([i.name for i in m.graph.input][:1], ["input"])
+        if self.check["runtime"] is None:
+            self.skipTest("no ONNX runtime here (onnx.reference, onnxruntime or node + onnxruntime-node)")
+        self.assertLessEqual(self.check["max_abs_diff"], 1e-4)
+
+    def test_manifest_contents(self):
+        man = json.loads(self.manifest.read_text())
+        self.assertEqual(man["file"], "unit-test-model.onnx")
+        self.assertEqual(man["input"], {"size": 32, "layout": "NCHW", "mean": [0.5] * 3, "std": [0.5] * 3})
+        self.assertEqual(man["crop"], {"policy": "margin", "margin": 0.3})
+        self.assertEqual(man["output"], {"meaning": "logit_fake"})
+        self.assertEqual(man["training"]["arch"], "resnet_xs")
+        self.assertEqual(man["training"]["epochs"], 2)
+        for k in ("frame_auc", "frame_logloss", "video_auc", "video_logloss"):
+            self.assertIn(k, man["metrics"])
+        bad = dict(man, decision={"realBelow": 0.8, "fakeAbove": 0.2})
+        with self.assertRaises(E.ExportError):
+            E.check_manifest(bad)
+
+    def test_manifest_passes_the_typescript_schema(self):
+        schema_js = REPO / "dist" / "src" / "models" / "manifest.js"
+        node = shutil.which("node")
+        if node is None or not schema_js.is_file():
+            self.skipTest("node or dist/src/models/manifest.js missing (run `npx tsc -p tsconfig.json`)")
+        script = ("const [js, p] = process.argv.slice(1);"
+                  "import(js).then(async (m) => { const l = await m.loadManifest(p);"
+                  "console.log(JSON.stringify({ok: true, onnx: l.onnxPath})); })"
+                  ".catch((e) => { console.error(e.message); process.exit(1); });")
+        r = subprocess.run([node, "-e", script, schema_js.as_uri(), str(self.manifest)], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["onnx"], str(self.onnx))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,1 @@
+"""unmask training: face-crop deepfake classifiers trained in PyTorch, exported to ONNX + manifest."""

@@ -1,0 +1,225 @@
+"""Export a training run to ONNX plus the JSON manifest that `src/models/manifest.ts` validates.
+
+The ONNX graph takes `input` [N, 3, S, S] float32 (RGB, (rgb/255 - mean)/std) and returns `logit`
+[N, 1], the uncalibrated logit of FAKE; the manifest carries mean/std, crop policy, temperature
+and decision band. The export is checked with onnx.checker and by running the ONNX file with the
+first available runtime (onnx reference evaluator, Python onnxruntime, or Node's onnxruntime-node
+from the repository) against PyTorch.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+import onnx
+import torch
+from torch import nn
+
+from .model import build_model, count_params, load_checkpoint
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DATA_NOTE = ("Research-only training data (FaceForensics++, DFDC, CelebA, UTKFace: non-commercial research "
+             "terms); the model file embeds none of it.")
+
+
+class ExportError(RuntimeError):
+    pass
+
+
+def load_run(run_dir: Path, weights: str = "best") -> Tuple[nn.Module, Dict, Dict]:
+    """Model (eval mode, CPU) from `<run>/<weights>.pt`, its metadata, and final.json (or {})."""
+    ckpt = load_checkpoint(run_dir / f"{weights}.pt")
+    model = build_model(ckpt["arch"], ckpt["size"])
+    model.load_state_dict(ckpt["model"])
+    model.eval()
+    final_path = run_dir / "final.json"
+    final = json.loads(final_path.read_text()) if final_path.is_file() else {}
+    return model, ckpt, final
+
+
+def export_onnx(model: nn.Module, size: int, path: Path, opset: int = 13) -> None:
+    dummy = torch.zeros(2, 3, size, size)
+    kwargs = dict(input_names=["input"], output_names=["logit"], opset_version=opset, do_constant_folding=True,
+                  dynamic_axes={"input": {0: "N"}, "logit": {0: "N"}})
+    # PyTorch >= 2.5 has a second (dynamo) exporter, the default in recent versions; keep the
+    # TorchScript one, which handles dynamic_axes the same way on every version.
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs["dynamo"] = False
+    with torch.no_grad():
+        torch.onnx.export(model, dummy, str(path), **kwargs)
+
+
+def check_graph(path: Path, size: int) -> None:
+    m = onnx.load(str(path))
+    onnx.checker.check_model(m)
+    inputs = [i for i in m.graph.input if i.name not in {t.name for t in m.graph.initializer}]
+    if [i.name for i in inputs] != ["input"] or [o.name for o in m.graph.output] != ["logit"]:
+        raise ExportError(f"unexpected graph io: {[i.name for i in inputs]} -> {[o.name for o in m.graph.output]}")
+    dims = inputs[0].type.tensor_type.shape.dim
+    if not dims[0].dim_param or [d.dim_value for d in dims[1:]] != [3, size, size]:
+        raise ExportError(f"input shape is not [N,3,{size},{size}]")
+
+
+def _run_reference(path: Path, x: np.ndarray) -> Optional[np.ndarray]:
+    try:
+        from onnx.reference import ReferenceEvaluator  # onnx >= 1.13
+    except ImportError:
+        return None
+    return np.asarray(ReferenceEvaluator(str(path)).run(None, {"input": x})[0])
+
+
+def _run_onnxruntime_py(path: Path, x: np.ndarray) -> Optional[np.ndarray]:
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return np.asarray(sess.run(["logit"], {"input": x})[0])
+
+
+_NODE_SCRIPT = r"""
+const fs = require('fs');
+const ort = require('onnxruntime-node');
+const [model, inFile, shapeJson, outFile] = process.argv.slice(1);
+(async () => {
+  const buf = fs.readFileSync(inFile);
+  const data = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+  const sess = await ort.InferenceSession.create(model);
+  const res = await sess.run({ input: new ort.Tensor('float32', data, JSON.parse(shapeJson)) });
+  fs.writeFileSync(outFile, JSON.stringify({ dims: res.logit.dims, data: Array.from(res.logit.data) }));
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+
+def _run_onnxruntime_node(path: Path, x: np.ndarray) -> Optional[np.ndarray]:
+    """Run with the repository's onnxruntime-node: the same runtime the TypeScript side uses."""
+    node = shutil.which("node")
+    if node is None or not (REPO_ROOT / "node_modules" / "onnxruntime-node").is_dir():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        inp, out = Path(tmp) / "in.f32", Path(tmp) / "out.json"
+        inp.write_bytes(np.ascontiguousarray(x, dtype="<f4").tobytes())
+        r = subprocess.run([node, "-e", _NODE_SCRIPT, str(path.resolve()), str(inp), json.dumps(list(x.shape)), str(out)],
+                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise ExportError(f"onnxruntime-node failed: {r.stderr.strip()[-500:]}")
+        res = json.loads(out.read_text())
+        return np.asarray(res["data"], dtype=np.float32).reshape(res["dims"])
+
+
+RUNTIMES = (("onnx.reference", _run_reference), ("onnxruntime", _run_onnxruntime_py),
+            ("onnxruntime-node", _run_onnxruntime_node))
+
+
+def verify_onnx(model: nn.Module, path: Path, size: int, atol: float = 1e-4, batch: int = 3) -> Tuple[Optional[str], float]:
+    """(runtime used, max |torch - onnx|) on a random batch; (None, nan) when no runtime is available.
+
+    The batch differs from the export's dummy batch, which also checks the dynamic batch axis.
+    """
+    x = torch.rand(batch, 3, size, size, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        ref = model(x).numpy()
+    for name, run in RUNTIMES:
+        got = run(path, x.numpy())
+        if got is None:
+            continue
+        if got.shape != ref.shape:
+            raise ExportError(f"{name}: output shape {got.shape}, torch {ref.shape}")
+        err = float(np.abs(got - ref).max())
+        if err > atol:
+            raise ExportError(f"{name}: ONNX and PyTorch differ by {err:.3g} > {atol}")
+        return name, err
+    return None, float("nan")
+
+
+def torch_cpu_ms_per_face(model: nn.Module, size: int, batch: int = 8, repeats: int = 20) -> float:
+    """Proxy for ONNX inference cost: PyTorch CPU latency per face at `batch` (current thread count)."""
+    x = torch.rand(batch, 3, size, size)
+    with torch.no_grad():
+        for _ in range(3):
+            model(x)
+        t = time.perf_counter()
+        for _ in range(repeats):
+            model(x)
+    return (time.perf_counter() - t) / repeats / batch * 1000
+
+
+def build_manifest(name: str, version: str, ckpt: Dict, final: Dict, notes: str) -> Dict:
+    cfg = ckpt.get("config", {})
+    if ckpt.get("margin") is None:
+        raise ExportError("the run does not record the crop margin of its training crops")
+    metrics = {k: (float(v) if v is not None else None) for k, v in final.get("metrics", {}).items()
+               if v is None or isinstance(v, (int, float))}
+    decision = final.get("decision", {"realBelow": 0.35, "fakeAbove": 0.65})
+    return {
+        "name": name,
+        "version": version,
+        "kind": "frame",
+        "file": f"{name}.onnx",
+        "input": {"size": int(ckpt["size"]), "layout": "NCHW", "mean": [float(v) for v in ckpt["mean"]],
+                  "std": [float(v) for v in ckpt["std"]]},
+        "crop": {"policy": "margin", "margin": float(ckpt["margin"])},
+        "output": {"meaning": "logit_fake"},
+        "calibration": {"temperature": float(final.get("temperature", 1.0))},
+        "decision": {"realBelow": float(decision["realBelow"]), "fakeAbove": float(decision["fakeAbove"])},
+        "training": {
+            "data": list(final.get("data", [])),
+            "command": cfg.get("command") or "",
+            "seed": int(cfg.get("seed", 0)),
+            "epochs": int(final.get("epochs_run", ckpt.get("epoch", 0))),
+            "arch": str(ckpt["arch"]),
+            "notes": notes,
+        },
+        "metrics": metrics,
+        "createdAt": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
+
+
+def check_manifest(m: Dict) -> None:
+    """The constraints of ModelManifestSchema (src/models/manifest.ts) that Python can get wrong."""
+    def need(cond: bool, what: str) -> None:
+        if not cond:
+            raise ExportError(f"manifest: {what}")
+
+    need(isinstance(m.get("name"), str) and m["name"] != "", "name")
+    need(m.get("kind") == "frame" and m["input"]["layout"] == "NCHW", "kind/layout")
+    need(isinstance(m["input"]["size"], int) and m["input"]["size"] > 0, "input.size")
+    need(len(m["input"]["mean"]) == 3 and len(m["input"]["std"]) == 3, "mean/std")
+    need(0 <= m["crop"]["margin"] <= 2, "crop.margin")
+    need(m["calibration"]["temperature"] > 0, "temperature")
+    d = m["decision"]
+    need(0 <= d["realBelow"] <= d["fakeAbove"] <= 1, "decision band")
+    need(all(v is None or isinstance(v, float) for v in m["metrics"].values()), "metrics are numbers")
+
+
+def export_run(run_dir: Path, out_dir: Path, name: str, version: str = "0.1.0", weights: str = "best",
+               opset: int = 13) -> Tuple[Path, Path, Dict]:
+    model, ckpt, final = load_run(run_dir, weights)
+    size = int(ckpt["size"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = out_dir / f"{name}.onnx"
+    export_onnx(model, size, onnx_path, opset)
+    check_graph(onnx_path, size)
+    runtime, err = verify_onnx(model, onnx_path, size)
+    if runtime is None:
+        print("warning: no ONNX runtime available (onnx.reference, onnxruntime, onnxruntime-node); "
+              "ONNX output not compared with PyTorch", flush=True)
+    ms = torch_cpu_ms_per_face(model, size)
+    notes = (f"{DATA_NOTE} {count_params(model) / 1e6:.2f} M params; input {size} px; "
+             f"self-blended fakes ratio {ckpt.get('config', {}).get('sbi_ratio')}; "
+             f"validation = DFDC (cross-dataset), temperature fitted on the same validation logits, so "
+             f"calibrated log loss is optimistic; decision band is fixed on calibrated probability; "
+             f"PyTorch CPU {ms:.2f} ms/face at batch 8 with {torch.get_num_threads()} threads.")
+    manifest = build_manifest(name, version, ckpt, final, notes)
+    check_manifest(manifest)
+    man_path = out_dir / f"{name}.manifest.json"
+    man_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return onnx_path, man_path, {"runtime": runtime, "max_abs_diff": err, "torch_cpu_ms_per_face": ms}

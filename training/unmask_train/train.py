@@ -1,0 +1,406 @@
+"""Training loop: AdamW + warmup/cosine, BCE on the FAKE logit, early stopping on validation log loss.
+
+Run directory (`--out`, under training/runs/ by convention, gitignored):
+    log.jsonl      one JSON object per epoch (train loss, throughput, val/holdout metrics, lr)
+    loss.png       curves, when matplotlib is importable
+    last.pt        full state for --resume (model, optimiser, scaler, counters)
+    best.pt        weights of the epoch with the lowest validation log loss
+    epoch_NNN.pt   weights after each epoch
+    final.json     best epoch, calibration (temperature, band) and calibrated metrics
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader
+
+from . import dist as D
+from . import metrics as M
+from .data import CropDataError, EvalSet, Face, ImageStore, PairSampler, TrainSet, holdout_by_components, load_crop_set
+from .model import build_model, count_params, load_checkpoint
+
+
+@dataclass
+class TrainConfig:
+    crops: List[str]
+    out: str
+    arch: str = "resnet_s"
+    size: int = 128
+    epochs: int = 30
+    max_minutes: Optional[float] = None
+    seed: int = 0
+    sbi_ratio: float = 0.5  # share of the FAKE half of each batch that is self-blended
+    real_dirs: List[str] = field(default_factory=list)  # extra crop dirs; their REAL faces join training
+    batch_size: int = 32  # per process; even, so REAL/FAKE pairs stay together
+    lr: float = 1e-3
+    weight_decay: float = 0.02
+    warmup_epochs: float = 1.0
+    patience: int = 5
+    holdout_frac: float = 0.0  # share of train faces held out by identity component (in-domain check)
+    samples_per_epoch: Optional[int] = None  # default: number of training faces
+    workers: int = 1
+    threads: int = 2
+    cache: bool = True
+    resume: bool = False
+    mean: Tuple[float, float, float] = (0.5, 0.5, 0.5)
+    std: Tuple[float, float, float] = (0.5, 0.5, 0.5)
+    command: str = ""
+
+
+@dataclass
+class Splits:
+    train: List[Face]
+    val: List[Face]
+    holdout: List[Face]
+    margin: Optional[float]
+
+
+def log(env: D.DistEnv, msg: str) -> None:
+    if env.is_main:
+        print(msg, flush=True)
+
+
+def load_splits(cfg: TrainConfig) -> Splits:
+    """train/val by the `split` column; REAL faces of --real-dirs join train; optional identity holdout."""
+    train: List[Face] = []
+    val: List[Face] = []
+    margin: Optional[float] = None
+    for d in cfg.crops:
+        cs = load_crop_set(d)
+        margin = margin if margin is not None else cs.margin
+        train += [f for f in cs.faces if f.split == "train"]
+        val += [f for f in cs.faces if f.split == "val"]
+    for d in cfg.real_dirs:
+        cs = load_crop_set(d)
+        train += [f for f in cs.faces if f.label == 0]
+    train, holdout = holdout_by_components(train, cfg.holdout_frac, cfg.seed)
+    if not train:
+        raise CropDataError("no training faces (split == 'train')")
+    return Splits(train, val, holdout, margin)
+
+
+def param_groups(model: nn.Module, weight_decay: float) -> List[Dict]:
+    """No weight decay on BatchNorm parameters and biases (decaying them only hurts)."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        (no_decay if p.ndim <= 1 else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def lr_at(step: int, total: int, warmup: int, base: float) -> float:
+    if step < warmup:
+        return base * (step + 1) / warmup
+    t = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+@torch.no_grad()
+def predict(model: nn.Module, loader: DataLoader, device: torch.device) -> np.ndarray:
+    model.eval()
+    out = []
+    for x, _, _ in loader:
+        out.append(model(x.to(device, non_blocking=True)).float().flatten().cpu())
+    return torch.cat(out).numpy() if out else np.zeros(0)
+
+
+def eval_metrics(faces: Sequence[Face], logits: np.ndarray) -> Dict[str, Optional[float]]:
+    return M.evaluate([f.key for f in faces], [f.label for f in faces], logits)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def save_plot(history: List[Dict], path: Path) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    ep = [h["epoch"] for h in history]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    a.plot(ep, [h["train_loss"] for h in history], label="train loss")
+    for k in ("val_frame_logloss", "val_video_logloss", "holdout_frame_logloss"):
+        if any(h.get(k) is not None for h in history):
+            a.plot(ep, [h.get(k) for h in history], label=k)
+    a.set_xlabel("epoch"), a.set_ylabel("log loss"), a.legend()
+    for k in ("val_frame_auc", "val_video_auc", "holdout_frame_auc"):
+        if any(h.get(k) is not None for h in history):
+            b.plot(ep, [h.get(k) for h in history], label=k)
+    b.set_xlabel("epoch"), b.set_ylabel("AUC"), b.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def make_grad_scaler(enabled: bool):
+    """torch.amp.GradScaler on PyTorch 2.x, torch.cuda.amp.GradScaler on 1.x (same behaviour)."""
+    if hasattr(torch, "amp") and hasattr(torch.amp, "GradScaler"):
+        return torch.amp.GradScaler("cuda", enabled=enabled)
+    return torch.cuda.amp.GradScaler(enabled=enabled)
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, env: D.DistEnv) -> None:
+        if cfg.batch_size % 2:
+            raise ValueError("--batch-size must be even (REAL/FAKE pairs)")
+        self.cfg, self.env = cfg, env
+        self.run = Path(cfg.out)
+        self.splits = load_splits(cfg)
+        s = self.splits
+        log(env, f"faces: train {len(s.train)} (fake {sum(f.label for f in s.train)}), "
+                 f"val {len(s.val)} (fake {sum(f.label for f in s.val)}), holdout {len(s.holdout)}")
+        t0 = time.time()
+        self.train_store = ImageStore([f.image for f in s.train], cfg.size, cfg.cache, cfg.threads)
+        # Only rank 0 evaluates; other ranks skip loading the evaluation images.
+        eval_cache = cfg.cache and env.is_main
+        self.val_store = ImageStore([f.image for f in s.val], cfg.size, eval_cache, cfg.threads) if env.is_main else None
+        self.hold_store = ImageStore([f.image for f in s.holdout], cfg.size, eval_cache, cfg.threads) if env.is_main else None
+        if cfg.cache:
+            log(env, f"decoded images in {time.time() - t0:.1f}s")
+
+        self.model = build_model(cfg.arch, cfg.size).to(env.device)
+        log(env, f"arch {cfg.arch}: {count_params(self.model) / 1e6:.2f} M params, device {env.device}, world {env.world_size}")
+        if env.distributed:
+            self.model = nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[env.local_rank] if env.device.type == "cuda" else None)
+        self.opt = torch.optim.AdamW(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
+        self.amp = env.device.type == "cuda"
+        self.scaler = make_grad_scaler(self.amp)
+
+        pairs = (cfg.samples_per_epoch or len(s.train)) // 2
+        self.sampler = PairSampler(s.train, cfg.sbi_ratio, pairs, cfg.seed, rank=env.rank, world_size=env.world_size)
+        self.train_loader = DataLoader(
+            TrainSet(s.train, self.train_store, cfg.mean, cfg.std), batch_size=cfg.batch_size, sampler=self.sampler,
+            num_workers=cfg.workers, drop_last=True, pin_memory=self.amp)
+        self.steps_per_epoch = max(1, len(self.sampler) // cfg.batch_size)
+        log(env, f"sbi ratio {self.sampler.sbi_ratio:.2f}, {len(self.sampler.sbi_sources)} SBI sources, "
+                 f"{self.steps_per_epoch} steps/epoch")
+
+        self.epoch = 0
+        self.step = 0
+        self.total_steps = cfg.epochs * self.steps_per_epoch
+        self.best_loss = math.inf
+        self.best_epoch = 0
+        self.bad_epochs = 0
+        self.history: List[Dict] = []
+        self.elapsed = 0.0  # training seconds over all sessions (for --max-minutes across resumes)
+
+    def eval_loader(self, faces: List[Face], store: ImageStore) -> DataLoader:
+        return DataLoader(EvalSet(faces, store, self.cfg.mean, self.cfg.std), batch_size=64,
+                          num_workers=self.cfg.workers, pin_memory=self.amp)
+
+    # --- checkpoints -------------------------------------------------------------------------
+
+    def meta(self) -> Dict:
+        return {"config": asdict(self.cfg), "arch": self.cfg.arch, "size": self.cfg.size, "mean": list(self.cfg.mean),
+                "std": list(self.cfg.std), "margin": self.splits.margin}
+
+    def save(self) -> None:
+        weights = unwrap(self.model).state_dict()
+        state = {**self.meta(), "model": weights, "optimizer": self.opt.state_dict(), "scaler": self.scaler.state_dict(),
+                 "epoch": self.epoch, "step": self.step, "total_steps": self.total_steps, "best_loss": self.best_loss,
+                 "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs, "history": self.history,
+                 "elapsed": self.elapsed}
+        tmp = self.run / "last.pt.tmp"
+        torch.save(state, tmp)
+        tmp.replace(self.run / "last.pt")  # atomic: a crash mid-save leaves the previous last.pt
+        torch.save({**self.meta(), "model": weights, "epoch": self.epoch}, self.run / f"epoch_{self.epoch:03d}.pt")
+
+    def resume(self) -> None:
+        path = self.run / "last.pt"
+        if not path.is_file():
+            log(self.env, f"--resume: no {path}, starting fresh")
+            return
+        st = load_checkpoint(path, self.env.device)
+        if st["arch"] != self.cfg.arch or st["size"] != self.cfg.size:
+            raise ValueError(f"{path} is a {st['arch']}@{st['size']} run; asked for {self.cfg.arch}@{self.cfg.size}")
+        unwrap(self.model).load_state_dict(st["model"])
+        self.opt.load_state_dict(st["optimizer"])
+        self.scaler.load_state_dict(st["scaler"])
+        for k in ("epoch", "step", "best_loss", "best_epoch", "bad_epochs", "history", "elapsed"):
+            setattr(self, k, st[k])
+        # The schedule horizon follows this invocation's --epochs (and --max-minutes), not the saved one.
+        if self.history:
+            self.reschedule(self.history[-1]["seconds"], time.time())
+        log(self.env, f"resumed after epoch {self.epoch} (best val log loss {self.best_loss:.4f} at epoch {self.best_epoch})")
+
+    # --- loop --------------------------------------------------------------------------------
+
+    def budget_left(self, started: float) -> float:
+        if self.cfg.max_minutes is None:
+            return math.inf
+        return self.cfg.max_minutes * 60 - self.elapsed - (time.time() - started)
+
+    def train_epoch(self, started: float) -> Tuple[float, int, bool]:
+        """Mean loss, images seen, and whether the time budget cut the epoch short."""
+        self.model.train()
+        self.sampler.set_epoch(self.epoch)
+        torch.manual_seed(self.cfg.seed * 100003 + self.epoch)  # DataLoader worker seeds per epoch, resumable
+        warmup = int(self.cfg.warmup_epochs * self.steps_per_epoch)
+        total_loss, seen = 0.0, 0
+        for x, y, _ in self.train_loader:
+            # Single process: stop mid-epoch when the budget runs out. Under DDP every rank must take
+            # the same number of steps, so the budget is only checked by rank 0 between epochs.
+            if not self.env.distributed and self.budget_left(started) <= 0:
+                return total_loss / max(1, seen), seen, True
+            for g in self.opt.param_groups:
+                g["lr"] = lr_at(self.step, self.total_steps, warmup, self.cfg.lr)
+            x = x.to(self.env.device, non_blocking=True)
+            y = y.float().to(self.env.device, non_blocking=True)
+            with torch.autocast(device_type="cuda", dtype=torch.float16) if self.amp else contextlib.nullcontext():
+                logits = self.model(x).flatten()
+            loss = F.binary_cross_entropy_with_logits(logits.float(), y)
+            self.opt.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.opt)
+            self.scaler.update()
+            self.step += 1
+            total_loss += float(loss) * len(y)
+            seen += len(y)
+        return total_loss / max(1, seen), seen, False
+
+    def validate(self) -> Dict[str, Optional[float]]:
+        out: Dict[str, Optional[float]] = {}
+        for name, faces, store in (("val", self.splits.val, self.val_store), ("holdout", self.splits.holdout, self.hold_store)):
+            if faces and store is not None:
+                logits = predict(unwrap(self.model), self.eval_loader(faces, store), self.env.device)
+                out.update({f"{name}_{k}": v for k, v in eval_metrics(faces, logits).items()})
+        return out
+
+    def fit(self) -> None:
+        cfg, env = self.cfg, self.env
+        if env.is_main:
+            self.run.mkdir(parents=True, exist_ok=True)
+        D.barrier(env)
+        if cfg.resume:
+            self.resume()
+        started = time.time()
+        while self.epoch < cfg.epochs:
+            t0 = time.time()
+            train_loss, seen, cut = self.train_epoch(started)
+            train_s = time.time() - t0
+            self.epoch += 1
+            stop = cut
+            if env.is_main:
+                row = {"epoch": self.epoch, "step": self.step, "lr": self.opt.param_groups[0]["lr"],
+                       "train_loss": train_loss, "train_img_per_s": seen * env.world_size / max(train_s, 1e-9),
+                       **self.validate()}
+                row["seconds"] = time.time() - t0
+                self.history.append(row)
+                vloss = row.get("val_frame_logloss")
+                # Without validation data, the latest epoch counts as the best.
+                if vloss is None or vloss < self.best_loss - 1e-4:
+                    self.best_loss = vloss if vloss is not None else self.best_loss
+                    self.best_epoch, self.bad_epochs = self.epoch, 0
+                    torch.save({**self.meta(), "model": unwrap(self.model).state_dict(), "epoch": self.epoch,
+                                "metrics": row}, self.run / "best.pt")
+                else:
+                    self.bad_epochs += 1
+                if self.bad_epochs >= cfg.patience:
+                    log(env, f"early stop: no val log loss gain for {cfg.patience} epochs")
+                    stop = True
+                self.reschedule(row["seconds"], started)
+                self.elapsed += time.time() - started
+                started = time.time()
+                self.save()
+                with (self.run / "log.jsonl").open("a") as fh:
+                    fh.write(json.dumps(row) + "\n")
+                save_plot(self.history, self.run / "loss.png")
+                log(env, " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+                if self.budget_left(started) <= 0:
+                    stop = True
+            if D.broadcast_flag(env, stop):
+                break
+            # Keep every rank's schedule horizon equal to rank 0's.
+            self.total_steps = self.broadcast_int(self.total_steps)
+
+    def broadcast_int(self, v: int) -> int:
+        if not self.env.distributed:
+            return v
+        t = torch.tensor([v], device=self.env.device)
+        torch.distributed.broadcast(t, src=0)
+        return int(t.item())
+
+    def reschedule(self, epoch_seconds: float, started: float) -> None:
+        """With a time budget, shorten the cosine horizon to the epochs that fit, so the LR still anneals."""
+        left = self.budget_left(started)
+        if math.isinf(left) or epoch_seconds <= 0:
+            return
+        fit = self.epoch + max(0, int(left // epoch_seconds))
+        self.total_steps = min(self.cfg.epochs, max(fit, self.epoch + 1)) * self.steps_per_epoch
+
+
+def calibrate(trainer: Trainer, band: M.DecisionBand = M.DecisionBand()) -> Dict:
+    """Reload the best weights, fit the temperature on validation logits, and report final metrics."""
+    run = trainer.run
+    best = load_checkpoint(run / "best.pt", trainer.env.device)
+    model = unwrap(trainer.model)
+    model.load_state_dict(best["model"])
+    s = trainer.splits
+    metrics: Dict[str, Optional[float]] = {}
+    temperature = 1.0
+    if s.val and trainer.val_store is not None:
+        logits = predict(model, trainer.eval_loader(s.val, trainer.val_store), trainer.env.device)
+        labels = [f.label for f in s.val]
+        metrics.update(eval_metrics(s.val, logits))
+        temperature = M.fit_temperature(labels, logits)
+        vy, vz = M.group_mean([f.key for f in s.val], labels, logits)
+        metrics["frame_logloss_calibrated"] = M.log_loss(labels, logits, temperature)
+        metrics["video_logloss_calibrated"] = M.log_loss(vy, vz, temperature)
+        metrics.update({f"frame_{k}": v for k, v in M.band_stats(labels, logits, temperature, band).items()})
+    if s.holdout and trainer.hold_store is not None:
+        logits = predict(model, trainer.eval_loader(s.holdout, trainer.hold_store), trainer.env.device)
+        metrics.update({f"holdout_{k}": v for k, v in eval_metrics(s.holdout, logits).items()})
+    summary = {
+        "best_epoch": best["epoch"], "epochs_run": trainer.epoch, "temperature": temperature,
+        "decision": {"realBelow": band.real_below, "fakeAbove": band.fake_above},
+        "metrics": metrics,
+        "data": sorted({f"{f.dataset}:{f.split}" for f in s.train + s.val + s.holdout}),
+        "train_faces": len(s.train), "val_faces": len(s.val), "holdout_faces": len(s.holdout),
+    }
+    (run / "final.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def train(cfg: TrainConfig) -> Optional[Dict]:
+    env = D.setup()
+    try:
+        torch.set_num_threads(cfg.threads)
+        seed_everything(cfg.seed + env.rank)
+        if env.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        trainer = Trainer(cfg, env)
+        trainer.fit()
+        summary = calibrate(trainer) if env.is_main else None
+        if summary:
+            log(env, json.dumps(summary["metrics"]) + f" T={summary['temperature']:.3f}")
+        D.barrier(env)
+        return summary
+    finally:
+        D.teardown(env)
+
+
+def command_line() -> str:
+    return " ".join(["python -m unmask_train", *sys.argv[1:]])
