@@ -86,7 +86,7 @@ test('buildDevSetIndex maps every manifest to labelled, grouped, split rows', as
       path: join(root, 'ffpp_c40/Deepfakes__033_097.mp4'),
       label: 'FAKE',
       dataset: 'ffpp_c40',
-      split: 'train',
+      split: 'test',
       group: 'ffpp:033+ffpp:097',
       method: 'Deepfakes',
     });
@@ -108,6 +108,8 @@ test('buildDevSetIndex maps every manifest to labelled, grouped, split rows', as
     const c23fake = byPathEnd(rows, 'ffpp_Deepfakes_033_097_f0090.jpg');
     assert.equal(c23fake.path, join(root, 'ffpp_c23_faces/fake/ffpp_Deepfakes_033_097_f0090.jpg'));
     assert.deepEqual([c23fake.label, c23fake.group, c23fake.method], ['FAKE', 'ffpp:033+ffpp:097', 'Deepfakes']);
+    // ids 033/097 are in the ffpp_c40 test set, so their c23 crops must not train
+    assert.equal(c23fake.split, 'excluded');
     const c23real = byPathEnd(rows, 'ffpp_youtube_033_f0048.jpg');
     assert.deepEqual([c23real.label, c23real.group, c23real.method], ['REAL', 'ffpp:033', '']);
 
@@ -118,7 +120,11 @@ test('buildDevSetIndex maps every manifest to labelled, grouped, split rows', as
     assert.deepEqual([utk.dataset, utk.label, utk.split, utk.group], ['utkface', 'REAL', 'train', 'utk:50_0_0_1']);
     assert.equal(byPathEnd(rows, 'celeba_119223_id7413.jpg').group, 'celeba:7413');
 
-    for (const r of rows) assert.equal(r.split, r.dataset.startsWith('dfdc_') ? 'val' : 'train', r.path);
+    for (const r of rows) {
+      const expected = r.dataset.startsWith('dfdc_') ? 'val' : r.dataset === 'ffpp_c40' ? 'test' : r.split === 'excluded' ? 'excluded' : 'train';
+      assert.equal(r.split, expected, r.path);
+    }
+    assert.deepEqual(componentsSpanningSplits(rows.filter((r) => r.split !== 'excluded')), []);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -217,7 +223,9 @@ test('real ../shared/data indexes completely, with files present and no identity
   for (const [d, real, fake] of expected) assert.deepEqual([d, count(d, 'REAL'), count(d, 'FAKE')], [d, real, fake]);
   assert.equal(new Set(rows.map((r) => r.path)).size, rows.length, 'paths are unique');
   await Promise.all(rows.map((r) => access(r.path)));
-  assert.deepEqual(componentsSpanningSplits(rows), []);
+  // rows that share a person with evaluation data are excluded from training, never leaked into it
+  assert.deepEqual(componentsSpanningSplits(rows.filter((r) => r.split !== 'excluded')), []);
+  assert.ok(rows.some((r) => r.split === 'excluded'), 'FF++ c23 crops of the c40 test identities are excluded');
   const methods = new Set(rows.filter((r) => r.label === 'FAKE' && r.dataset.startsWith('ffpp')).map((r) => r.method));
   assert.deepEqual([...methods].sort(), ['Deepfakes', 'Face2Face', 'FaceSwap', 'NeuralTextures']);
 });

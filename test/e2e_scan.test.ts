@@ -23,7 +23,7 @@ after(async () => {
 });
 
 test('a clip of three real people: three tracks, a verdict and per-frame scores', async () => {
-  const r = await scanner.scan(fx.faceClip());
+  const r = await scanner.scan(await fx.faceClip());
   assert.equal(r.status, 'ok');
   assert.ok(['FAKE', 'REAL', 'UNCERTAIN'].includes(r.verdict!), `verdict ${r.verdict}`);
   assert.ok(r.probability! >= 0 && r.probability! <= 1);
@@ -50,8 +50,8 @@ test('an image and a 4K frame are scanned', async () => {
   assert.ok(big.tracks.length >= 1, '4K frame: faces found');
 });
 
-test('CLI --json prints one document with the documented schema; exit 0', () => {
-  const p = unmask('scan', '--json', '--sample', 'uniform:4', fx.faceClip());
+test('CLI --json prints one document with the documented schema; exit 0', async () => {
+  const p = unmask('scan', '--json', '--sample', 'uniform:4', await fx.faceClip());
   assert.equal(p.status, 0, p.stderr);
   const doc = JSON.parse(p.stdout);
   assert.equal(doc.schema, 'unmask.scan-batch/1');
@@ -59,7 +59,7 @@ test('CLI --json prints one document with the documented schema; exit 0', () => 
   assert.equal(doc.results[0].tracks.length, 3);
 });
 
-test('CLI: unusable input gives one line on stderr and exit 2, no stack trace', () => {
+test('CLI: unusable input gives one line on stderr and exit 2, no stack trace', async () => {
   const p = unmask('scan', fx.textAsMp4());
   assert.equal(p.status, 2);
   const lines = p.stderr.trim().split('\n');
@@ -68,8 +68,8 @@ test('CLI: unusable input gives one line on stderr and exit 2, no stack trace', 
   assert.doesNotMatch(p.stderr, /\n\s+at /);
 });
 
-test('CLI: a bad file in a batch gets an error row, the batch goes on, exit 1; CSV has no made-up label', () => {
-  const p = unmask('scan', '--csv', '--sample', 'uniform:2', fx.faceClip(), fx.emptyFile(), fx.noFaceClip());
+test('CLI: a bad file in a batch gets an error row, the batch goes on, exit 1; CSV has no made-up label', async () => {
+  const p = unmask('scan', '--csv', '--sample', 'uniform:2', await fx.faceClip(), fx.emptyFile(), fx.noFaceClip());
   assert.equal(p.status, 1, p.stderr);
   const rows = p.stdout.trim().split('\n');
   assert.equal(rows[0], 'filename,label,verdict');
@@ -79,11 +79,11 @@ test('CLI: a bad file in a batch gets an error row, the batch goes on, exit 1; C
   assert.equal(rows[3], 'no_face.mp4,,NO_FACE');
 });
 
-test('CLI: bad options are one-line errors', () => {
-  const p = unmask('scan', '--sample', 'uniform:0', fx.faceClip());
+test('CLI: bad options are one-line errors', async () => {
+  const p = unmask('scan', '--sample', 'uniform:0', await fx.faceClip());
   assert.equal(p.status, 2);
   assert.match(p.stderr.trim(), /^unmask: uniform count must be a positive integer/);
-  const q = unmask('scan', '--strategy', 'median', fx.faceClip());
+  const q = unmask('scan', '--strategy', 'median', await fx.faceClip());
   assert.equal(q.status, 2);
   assert.match(q.stderr.trim(), /--strategy must be one of/);
 });

@@ -35,11 +35,11 @@ test('audio-only file -> NO_VIDEO_STREAM', async () => {
 });
 
 test('truncated mp4 (header lost) -> UNREADABLE_MEDIA', async () => {
-  assert.equal((await probeError(fx.truncatedMp4())).code, 'UNREADABLE_MEDIA');
+  assert.equal((await probeError(await fx.truncatedMp4())).code, 'UNREADABLE_MEDIA');
 });
 
 test('truncated mp4 with header intact: decodes what exists and warns', async () => {
-  const info = await probeMedia(fx.truncatedFaststartMp4());
+  const info = await probeMedia(await fx.truncatedFaststartMp4());
   assert.equal(info.kind, 'video');
   const indices = Array.from({ length: info.frameCount }, (_, i) => i);
   const report: DecodeReport = { requested: 0, decoded: 0 };
@@ -80,7 +80,7 @@ test('4K still and 4K video decode at full size', async () => {
 });
 
 test('uniform sampling decodes the requested frame indices in one pass', async () => {
-  const src = await openFrames(fx.faceClip(), { kind: 'uniform', count: 8 });
+  const src = await openFrames(await fx.faceClip(), { kind: 'uniform', count: 8 });
   assert.equal(src.info.frameCount, 50);
   const got: number[] = [];
   for await (const f of src.frames) got.push(f.index);

@@ -11,7 +11,7 @@ import * as fx from './helpers/media_fixtures.js';
 
 test('extract: crops, records, resume, error and no-face records', async () => {
   const out = mkdtempSync(join(tmpdir(), 'unmask-extract-'));
-  const inputs = await collectInputs([fx.faceClip(), fx.noFaceClip(), fx.textAsMp4()]);
+  const inputs = await collectInputs([await fx.faceClip(), fx.noFaceClip(), fx.textAsMp4()]);
   const opts = { outDir: out, sampling: { kind: 'uniform', count: 6 } as const };
   const first = await extractAll(inputs, opts);
   assert.deepEqual(first.map((o) => o.status), ['ok', 'no_face', 'error']);

@@ -2,6 +2,7 @@
 /** The `unmask` command line. Each command lives in its own file; this only wires them up. */
 import { Command } from 'commander';
 import { reportFatal } from './errors.js';
+import { demoCommand } from './demo_command.js';
 import { extractCommand } from './extract_command.js';
 import { scanCommand } from './scan_command.js';
 import { exportModelCommand, trainCommand } from './train_command.js';
@@ -11,6 +12,7 @@ const program = new Command('unmask')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
 program.addCommand(scanCommand(), { isDefault: false });
+program.addCommand(demoCommand());
 program.addCommand(extractCommand());
 program.addCommand(trainCommand());
 program.addCommand(exportModelCommand());

@@ -31,7 +31,7 @@ export const IndexRowSchema = z.object({
   path: z.string().min(1),
   label: z.enum(['REAL', 'FAKE']),
   dataset: z.string().min(1),
-  split: z.enum(['train', 'val']),
+  split: z.enum(['train', 'val', 'test', 'excluded']),
   group: z.string().min(1),
   method: z.string(),
 });
@@ -41,9 +41,24 @@ export type Split = IndexRow['split'];
 
 type CsvRecord = Record<string, string>;
 
-/** The one split rule: DFDC is held out for cross-dataset validation, everything else trains. */
+/**
+ * The split rule: DFDC is held out for cross-dataset validation; the FF++ c40 videos are a
+ * video-level test set (the only multi-frame videos of both classes, used to choose the aggregation
+ * strategy); everything else trains. See `excludeLeaks` for identities shared across splits.
+ */
 export function splitForDataset(dataset: string): Split {
-  return dataset.startsWith('dfdc_') ? 'val' : 'train';
+  if (dataset.startsWith('dfdc_')) return 'val';
+  if (dataset === 'ffpp_c40') return 'test';
+  return 'train';
+}
+
+/**
+ * Training rows that share any identity id with a test or validation row become `excluded`, so
+ * no person seen in evaluation was seen in training.
+ */
+export function excludeLeaks(rows: IndexRow[]): IndexRow[] {
+  const held = new Set(rows.filter((r) => r.split === 'test' || r.split === 'val').flatMap((r) => r.group.split('+')));
+  return rows.map((r) => (r.split === 'train' && r.group.split('+').some((id) => held.has(id)) ? { ...r, split: 'excluded' } : r));
 }
 
 async function readCsvRecords(path: string): Promise<CsvRecord[]> {
@@ -227,7 +242,7 @@ export async function buildDevSetIndex(dataRoot: string): Promise<IndexRow[]> {
   for (const [folder, read] of optional) {
     if (await exists(resolve(root, folder, 'manifest.csv'))) rows.push(...(await read()));
   }
-  return rows;
+  return excludeLeaks(rows);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -25,7 +25,9 @@ const LAYERS = [
 ] as const;
 /** Border added around the whole frame in the full-frame pass, as a fraction of its longer side. */
 const FULL_FRAME_BORDER = 0.25;
-/** Aspect ratio above which the frame is also seen as square tiles. */
+/** A face wider than this fraction of a tile may be cut by tile edges: then the whole frame is seen too. */
+const BIG_FACE = 0.4;
+/** Aspect ratio above which the frame is seen as square tiles. */
 const TILE_ASPECT = 1.2;
 
 export function blazeFaceModelPath(): string {
@@ -68,12 +70,17 @@ export class BlazeFaceDetector {
     const { minScore, maxFaces, mergeIoU, minFaceSize } = this.options;
     const r = this.options.rescale === 'auto' ? rescaleFactor(Math.max(frame.width, frame.height)) : this.options.rescale;
     const work = await this.workingImage(frame, r);
+    const { whole, tiles } = planPasses(work.width, work.height);
     const found: FaceDetection[] = [];
-    for (const pass of planPasses(work.width, work.height)) {
+    const runPass = async (pass: Pass) => {
       const input = warpAffineRGB(work.rgb, work.width, work.height, pass.map, INPUT, INPUT);
-      const raw = await this.run(input);
-      for (const d of decode(raw, minScore)) found.push(mapDetection(d, pass.map, 1 / r));
-    }
+      for (const d of decode(await this.run(input), minScore)) found.push(mapDetection(d, pass.map, 1 / r));
+    };
+    for (const t of tiles) await runPass(t);
+    // The whole-frame view is for faces too big for a tile; skip it when tiles saw only smaller ones.
+    const tileSide = Math.min(work.width, work.height) / r;
+    const needWhole = tiles.length === 0 || found.length === 0 || found.some((d) => Math.max(d.box.width, d.box.height) > BIG_FACE * tileSide);
+    if (needWhole) await runPass(whole);
     return weightedNms(found, mergeIoU)
       .filter((d) => Math.max(d.box.width, d.box.height) >= minFaceSize)
       .slice(0, maxFaces);
@@ -111,24 +118,25 @@ export class BlazeFaceDetector {
 }
 
 /**
- * Passes over the working image. A near-square image gets one pass: the whole image with a border
- * (faces that fill the picture still fit the anchors). A wider or taller one gets the whole image
- * (no border: letterboxing already pads it) plus overlapping square tiles of its short side, so
- * small faces stay big enough: 3 passes for a 16:9 frame.
+ * Views of the working image. A near-square image gets one: the whole image with a border (faces
+ * that fill the picture still fit the anchors). A wider or taller one gets overlapping square tiles
+ * of its short side, so small faces stay big enough, plus the whole image (no border: letterboxing
+ * pads it) for faces too big for a tile, run only when needed.
  */
-export function planPasses(width: number, height: number): Pass[] {
+export function planPasses(width: number, height: number): { whole: Pass; tiles: Pass[] } {
   const long = Math.max(width, height), short = Math.min(width, height);
   const tiled = long > short * TILE_ASPECT;
   const side = long * (tiled ? 1 : 1 + 2 * FULL_FRAME_BORDER);
-  const passes: Pass[] = [{ map: scaleTranslate(INPUT / side, (width - side) / 2, (height - side) / 2) }];
+  const whole: Pass = { map: scaleTranslate(INPUT / side, (width - side) / 2, (height - side) / 2) };
+  const tiles: Pass[] = [];
   if (tiled) {
     const n = Math.ceil(long / short);
     for (let i = 0; i < n; i++) {
       const offset = (i * (long - short)) / (n - 1);
-      passes.push({ map: scaleTranslate(INPUT / short, width > height ? offset : 0, width > height ? 0 : offset) });
+      tiles.push({ map: scaleTranslate(INPUT / short, width > height ? offset : 0, width > height ? 0 : offset) });
     }
   }
-  return passes;
+  return { whole, tiles };
 }
 
 function sigmoid(x: number): number {

@@ -11,6 +11,9 @@ import type { MediaInfo } from './media_info.js';
 import { selectExpression } from './sampling.js';
 import { mediaTools } from './tools.js';
 
+/** Decoded frames buffered ahead of the consumer (about 4 frames of 1080p). */
+const MAX_QUEUE_BYTES = 25 * 1024 * 1024;
+
 /** What a decode pass reports after its last frame. */
 export interface DecodeReport {
   requested: number;
@@ -61,22 +64,51 @@ export async function* decodeVideoFrames(
   const exited = new Promise<number>((res) => child.on('close', (code) => res(code ?? -1)));
   const { width, height } = info;
   const frameBytes = width * height * 3;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      while (pendingBytes >= frameBytes) {
-        const all = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-        const rgb = Buffer.from(all.subarray(0, frameBytes)); // own copy: `all` may be reused below
-        const rest = all.subarray(frameBytes);
-        pending = rest.length ? [rest] : [];
-        pendingBytes = rest.length;
-        const index = indices[report.decoded];
-        report.decoded++;
-        yield { index, timeMs: (index / info.fps) * 1000, width, height, rgb };
+  // Read ahead: ffmpeg keeps decoding into a small queue while the caller detects faces, instead of
+  // blocking on the 64 KB pipe until the next frame is asked for.
+  const maxQueued = Math.max(2, Math.floor(MAX_QUEUE_BYTES / frameBytes));
+  const queue: Buffer[] = [];
+  let current = Buffer.allocUnsafe(frameBytes);
+  let filled = 0;
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  child.stdout.on('data', (chunk: Buffer) => {
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(frameBytes - filled, chunk.length - off);
+      chunk.copy(current, filled, off, off + n);
+      filled += n;
+      off += n;
+      if (filled === frameBytes) {
+        queue.push(current);
+        current = Buffer.allocUnsafe(frameBytes);
+        filled = 0;
       }
+    }
+    if (queue.length >= maxQueued) child.stdout.pause();
+    notify();
+  });
+  child.stdout.on('end', () => {
+    ended = true;
+    notify();
+  });
+  try {
+    for (;;) {
+      if (queue.length === 0) {
+        if (ended) break;
+        await new Promise<void>((res) => (wake = res));
+        continue;
+      }
+      const rgb = queue.shift()!;
+      if (queue.length < maxQueued) child.stdout.resume();
+      const index = indices[report.decoded];
+      report.decoded++;
+      yield { index, timeMs: (index / info.fps) * 1000, width, height, rgb };
     }
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');

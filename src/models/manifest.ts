@@ -33,6 +33,11 @@ export const ModelManifestSchema = z.object({
     policy: CropPolicySchema,
     /** Extra border per side as a fraction of the box side (margin policy). */
     margin: z.number().min(0).max(2).optional(),
+    /**
+     * Side the training crops were cut at (by `unmask extract`) before training resized them to
+     * `input.size`; scan cuts at this size too so the model sees the same resampling. Default 256.
+     */
+    size: z.number().int().positive().optional(),
   }),
   output: z.object({
     /** The single output is a logit; sigmoid(logit / temperature) = probability the face is FAKE. */

@@ -6,7 +6,7 @@ import { aggregateVideo } from '../aggregate/aggregate.js';
 import { sigmoid } from '../aggregate/prob.js';
 import { getStrategy, type StrategyName, type StrategyOptions } from '../aggregate/strategies.js';
 import { BlazeFaceDetector } from '../faces/blazeface.js';
-import type { CropOptions } from '../faces/crop.js';
+import { type CropOptions, DEFAULT_CROP_OPTIONS } from '../faces/crop.js';
 import type { FaceDetectorOptions } from '../faces/face_detector_options.js';
 import type { TrackerOptions } from '../faces/tracker.js';
 import { DEFAULT_SAMPLING, type SamplingPolicy } from '../media/sampling.js';
@@ -63,7 +63,8 @@ export class Scanner {
     const crop: CropOptions = {
       policy: first.crop.policy,
       margin: first.crop.margin ?? 0.3,
-      size: Math.max(...scorer.members.map((m) => m.manifest.input.size)),
+      // cut like `unmask extract` did for training; each classifier then resizes to its input size
+      size: first.crop.size ?? DEFAULT_CROP_OPTIONS.size,
     };
     const detector = await BlazeFaceDetector.load({ threads: opt.threads, ...opt.detector });
     return new Scanner(opt, detector, scorer, crop);

@@ -5,18 +5,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, existsSync, writeFileSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { mediaTools } from '../../src/media/tools.js';
-
-const require = createRequire(import.meta.url);
+import { renderClipFromPhoto, samplePhoto } from '../../src/media/render_clip.js';
 
 /** A photo of several people (face-api's demo sample1.jpg, 1920x1280, 3 faces). */
-export function facePhoto(n = 1): string {
-  const pkg = require.resolve('@vladmandic/face-api/package.json');
-  return join(dirname(pkg), 'demo', `sample${n}.jpg`);
-}
+export const facePhoto = samplePhoto;
 
 const dir = join(tmpdir(), `unmask-fixtures-${process.pid}`);
 
@@ -32,15 +27,12 @@ function once(name: string, make: (out: string) => void): string {
 }
 
 /** A clip of `seconds` at 25 fps from a face photo, slowly panning so faces move between frames. */
-export function faceClip(opts: { seconds?: number; width?: number; photo?: number; name?: string } = {}): string {
+export async function faceClip(opts: { seconds?: number; width?: number; photo?: number; name?: string } = {}): Promise<string> {
   const { seconds = 2, width = 960, photo = 1 } = opts;
-  return once(opts.name ?? `face_${photo}_${width}_${seconds}s.mp4`, (out) =>
-    ffmpeg([
-      '-loop', '1', '-framerate', '25', '-t', String(seconds), '-i', facePhoto(photo),
-      '-vf', `scale=${width + 64}:-2,crop=${width}:ih-(mod(ih\\,2)):32+32*sin(t):0,format=yuv420p`,
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '20', out,
-    ]),
-  );
+  const out = join(dir, opts.name ?? `face_${photo}_${width}_${seconds}s.mp4`);
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(out)) await renderClipFromPhoto(samplePhoto(photo), out, { seconds, width, preset: 'ultrafast' });
+  return out;
 }
 
 /** A video with no faces (ffmpeg's test pattern). */
@@ -81,18 +73,20 @@ export function audioOnly(): string {
 }
 
 /** The first 30% of a face clip's bytes (moov atom at the end is lost: unreadable header). */
-export function truncatedMp4(): string {
+export async function truncatedMp4(): Promise<string> {
+  const clip = await faceClip();
   return once('truncated.mp4', (out) => {
-    const full = readFileSync(faceClip());
+    const full = readFileSync(clip);
     writeFileSync(out, full.subarray(0, Math.floor(full.length * 0.3)));
   });
 }
 
 /** A clip with its index up front (faststart) cut at 60%: the header promises more frames than exist. */
-export function truncatedFaststartMp4(): string {
+export async function truncatedFaststartMp4(): Promise<string> {
+  const clip = await faceClip();
   return once('truncated_faststart.mp4', (out) => {
     const src = join(dir, 'faststart_full.mp4');
-    ffmpeg(['-i', faceClip(), '-c', 'copy', '-movflags', '+faststart', src]);
+    ffmpeg(['-i', clip, '-c', 'copy', '-movflags', '+faststart', src]);
     const full = readFileSync(src);
     writeFileSync(out, full.subarray(0, Math.floor(full.length * 0.6)));
   });

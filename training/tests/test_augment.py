@@ -40,6 +40,13 @@ class AugmentTest(unittest.TestCase):
         noise = torch.rand(3, 40, 40, generator=torch.Generator().manual_seed(0))
         self.assertLess(float(A.gaussian_blur(noise, 1.5).std()), 0.5 * float(noise.std()))
 
+    def test_light_preset_is_milder_than_strong(self):
+        light, strong = A.AUGMENT_PRESETS["light"], A.AUGMENT_PRESETS["strong"]
+        for name in ("p_jpeg", "p_blur", "p_downscale", "p_noise", "p_affine"):
+            self.assertLessEqual(getattr(light, name), getattr(strong, name), name)
+        self.assertGreater(light.jpeg_quality[0], strong.jpeg_quality[0])
+        self.assertGreater(light.downscale[0], strong.downscale[0])
+
     def test_downscale_upscale(self):
         img = torch.rand(3, 64, 64)
         out = A.downscale_upscale(img, 0.5)

@@ -18,7 +18,7 @@ def _train(a: argparse.Namespace) -> int:
         sbi_ratio=a.sbi_ratio, real_dirs=a.real_dirs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
         warmup_epochs=a.warmup_epochs, patience=a.patience, holdout_frac=a.holdout_frac,
         samples_per_epoch=a.samples_per_epoch, workers=a.workers, threads=a.threads, cache=not a.no_cache,
-        resume=a.resume, command=command_line(),
+        resume=a.resume, augment=a.augment, command=command_line(),
     )
     summary = train(cfg)
     if summary is not None and a.export:
@@ -54,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--sbi-ratio", type=float, default=0.5, help="share of FAKE samples that are self-blended")
     t.add_argument("--real-dirs", nargs="*", default=[], help="extra crops dirs whose REAL faces join training")
     t.add_argument("--batch-size", type=int, default=32, help="per process, even")
-    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--weight-decay", type=float, default=0.02)
     t.add_argument("--warmup-epochs", type=float, default=1.0)
     t.add_argument("--patience", type=int, default=5, help="early stopping: epochs without val log loss gain")
@@ -63,6 +63,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--workers", type=int, default=1, help="DataLoader worker processes")
     t.add_argument("--threads", type=int, default=2, help="torch intra-op threads per process")
     t.add_argument("--no-cache", action="store_true", help="decode crops on the fly instead of preloading them")
+    t.add_argument("--augment", default="light", choices=["light", "strong", "none"],
+                   help="augmentation preset: light (default), strong (DFDC-winner strength, long runs), none")
     t.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
     t.add_argument("--export", default=None, help="after training, export ONNX + manifest to this dir")
     t.add_argument("--name", default=None, help="model name for --export (default unmask-<arch>)")

@@ -1,0 +1,87 @@
+/**
+ * Scan benchmark (prints figures; not a test). For a 10 s 1080p clip rendered from a face photo:
+ * seconds per stage, the whole scan's time divided by the time ffmpeg needs to decode the same file
+ * to null (target <= 1.5), peak RSS (target < 600 MB), and classifier ms per face at batch 8.
+ *
+ *   npm run bench            (or: node dist/bench/scan_bench.js [--runs 3] [--model <manifest>])
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderClipFromPhoto, samplePhoto } from '../src/media/render_clip.js';
+import { mediaTools } from '../src/media/tools.js';
+import { Scanner } from '../src/pipeline/scanner.js';
+import { FrameClassifier } from '../src/models/frame_classifier.js';
+import { resolveModel } from '../src/models/registry.js';
+import type { FaceCrop } from '../src/types.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const runs = Number(opt('--runs', '3'));
+const model = opt('--model', '');
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function renderClip(): Promise<string> {
+  const dir = join(tmpdir(), 'unmask-bench');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, 'faces_1080p_10s.mp4');
+  if (!existsSync(out)) await renderClipFromPhoto(samplePhoto(1), out, { seconds: 10, fps: 30, width: 1920, height: 1080, preset: 'veryfast' });
+  return out;
+}
+
+function decodeToNullSeconds(path: string): number {
+  const t = performance.now();
+  const r = spawnSync(mediaTools().ffmpeg, ['-hide_banner', '-loglevel', 'error', '-i', path, '-an', '-f', 'null', '-'], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error('ffmpeg decode to null failed');
+  return (performance.now() - t) / 1000;
+}
+
+async function classifierMsPerFace(manifest: string): Promise<{ ms: number; size: number }> {
+  const clf = await FrameClassifier.load(manifest, { batchSize: 8 });
+  const size = clf.manifest.input.size;
+  const crops: FaceCrop[] = Array.from({ length: 64 }, (_, i) => ({
+    frameIndex: i, timeMs: 0, trackId: 0, size,
+    rgb: Buffer.alloc(size * size * 3, i * 3),
+    keypoints: [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0]],
+    detection: { box: { x: 0, y: 0, width: 1, height: 1 }, keypoints: [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0]], score: 1 },
+  }));
+  await clf.predict(crops.slice(0, 8)); // warm-up
+  const times: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const t = performance.now();
+    await clf.predict(crops);
+    times.push((performance.now() - t) / crops.length);
+  }
+  await clf.dispose();
+  return { ms: median(times), size };
+}
+
+const clip = await renderClip();
+console.log(`clip: ${clip} (1920x1080, 30 fps, 10 s)`);
+const decode = median(Array.from({ length: runs }, () => decodeToNullSeconds(clip)));
+console.log(`ffmpeg decode to null: ${decode.toFixed(2)} s (median of ${runs})`);
+
+const tLoad = performance.now();
+const scanner = await Scanner.create(model ? { models: [model] } : {});
+const loadS = (performance.now() - tLoad) / 1000;
+const results = [];
+for (let r = 0; r < runs; r++) results.push(await scanner.scan(clip));
+await scanner.dispose();
+const best = results.sort((a, b) => a.timings.totalMs - b.timings.totalMs)[Math.floor(runs / 2)];
+if (best.status !== 'ok') throw new Error(`scan failed: ${best.error?.message}`);
+const s = (ms: number) => (ms / 1000).toFixed(2);
+const t = best.timings;
+console.log(`model load (once per process): ${loadS.toFixed(2)} s`);
+console.log(`scan (median of ${runs}): total ${s(t.totalMs)} s = probe ${s(t.probeMs)} + decode wait ${s(t.decodeWaitMs)} + detect ${s(t.detectMs)} + crop ${s(t.cropMs)} + track ${s(t.trackMs)} + classify ${s(t.classifyMs)}`);
+console.log(`faces: ${best.frames.length} in ${best.framesDecoded} frames, ${best.tracks.length} tracks, verdict ${best.verdict}`);
+const ratio = t.totalMs / 1000 / decode;
+console.log(`scan / decode-to-null: ${ratio.toFixed(2)} (target <= 1.5)`);
+const rssMb = process.resourceUsage().maxRSS / 1024;
+console.log(`peak RSS of this process: ${rssMb.toFixed(0)} MB (target < 600; ffmpeg runs as a separate process)`);
+const clf = await classifierMsPerFace(await resolveModel(model || undefined));
+console.log(`classifier: ${clf.ms.toFixed(1)} ms per face at batch 8, ${clf.size}px input (target <= 15)`);
