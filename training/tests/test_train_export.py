@@ -64,12 +64,18 @@ class TrainExportTest(unittest.TestCase):
         man = json.loads(self.manifest.read_text())
         self.assertEqual(man["file"], "unit-test-model.onnx")
         self.assertEqual(man["input"], {"size": 32, "layout": "NCHW", "mean": [0.5] * 3, "std": [0.5] * 3})
-        self.assertEqual(man["crop"], {"policy": "margin", "margin": 0.3})
+        self.assertEqual(man["crop"], {"policy": "margin", "margin": 0.3, "size": 64})
         self.assertEqual(man["output"], {"meaning": "logit_fake"})
         self.assertEqual(man["training"]["arch"], "resnet_xs")
         self.assertEqual(man["training"]["epochs"], 2)
         for k in ("frame_auc", "frame_logloss", "video_auc", "video_logloss"):
             self.assertIn(k, man["metrics"])
+        # Checkpoints written before crop_size was recorded still export (without crop.size).
+        ckpt = E.load_checkpoint(self.run_dir / "best.pt")
+        del ckpt["crop_size"]
+        old = E.build_manifest("old", "0.1.0", ckpt, {}, "notes")
+        self.assertEqual(old["crop"], {"policy": "margin", "margin": 0.3})
+        E.check_manifest(old)
         bad = dict(man, decision={"realBelow": 0.8, "fakeAbove": 0.2})
         with self.assertRaises(E.ExportError):
             E.check_manifest(bad)

@@ -16,7 +16,7 @@ def _train(a: argparse.Namespace) -> int:
     cfg = TrainConfig(
         crops=a.crops, out=a.out, arch=a.arch, size=a.size, epochs=a.epochs, max_minutes=a.max_minutes, seed=a.seed,
         sbi_ratio=a.sbi_ratio, real_dirs=a.real_dirs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
-        warmup_epochs=a.warmup_epochs, patience=a.patience, holdout_frac=a.holdout_frac,
+        warmup_epochs=a.warmup_epochs, patience=a.patience, select=a.select, holdout_frac=a.holdout_frac,
         samples_per_epoch=a.samples_per_epoch, workers=a.workers, threads=a.threads, cache=not a.no_cache,
         resume=a.resume, augment=a.augment, command=command_line(),
     )
@@ -57,7 +57,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--weight-decay", type=float, default=0.02)
     t.add_argument("--warmup-epochs", type=float, default=1.0)
-    t.add_argument("--patience", type=int, default=5, help="early stopping: epochs without val log loss gain")
+    t.add_argument("--patience", type=int, default=5, help="early stopping: epochs without validation gain")
+    t.add_argument("--select", default="auc", choices=["auc", "logloss"],
+                   help="validation criterion for best.pt and early stopping (frame AUC, or raw log loss)")
     t.add_argument("--holdout-frac", type=float, default=0.0, help="train faces held out by identity component")
     t.add_argument("--samples-per-epoch", type=int, default=None, help="default: number of training faces")
     t.add_argument("--workers", type=int, default=1, help="DataLoader worker processes")

@@ -159,6 +159,9 @@ def build_manifest(name: str, version: str, ckpt: Dict, final: Dict, notes: str)
     metrics = {k: (float(v) if v is not None else None) for k, v in final.get("metrics", {}).items()
                if v is None or isinstance(v, (int, float))}
     decision = final.get("decision", {"realBelow": 0.35, "fakeAbove": 0.65})
+    crop: Dict = {"policy": "margin", "margin": float(ckpt["margin"])}
+    if ckpt.get("crop_size"):  # runs from before crop_size was recorded leave it to the reader's default
+        crop["size"] = int(ckpt["crop_size"])
     return {
         "name": name,
         "version": version,
@@ -166,7 +169,7 @@ def build_manifest(name: str, version: str, ckpt: Dict, final: Dict, notes: str)
         "file": f"{name}.onnx",
         "input": {"size": int(ckpt["size"]), "layout": "NCHW", "mean": [float(v) for v in ckpt["mean"]],
                   "std": [float(v) for v in ckpt["std"]]},
-        "crop": {"policy": "margin", "margin": float(ckpt["margin"])},
+        "crop": crop,
         "output": {"meaning": "logit_fake"},
         "calibration": {"temperature": float(final.get("temperature", 1.0))},
         "decision": {"realBelow": float(decision["realBelow"]), "fakeAbove": float(decision["fakeAbove"])},

@@ -4,7 +4,7 @@ Run directory (`--out`, under training/runs/ by convention, gitignored):
     log.jsonl      one JSON object per epoch (train loss, throughput, val/holdout metrics, lr)
     loss.png       curves, when matplotlib is importable
     last.pt        full state for --resume (model, optimiser, scaler, counters)
-    best.pt        weights of the epoch with the lowest validation log loss
+    best.pt        weights of the best validation epoch (highest frame AUC, or lowest log loss with --select logloss)
     epoch_NNN.pt   weights after each epoch
     final.json     best epoch, calibration (temperature, band) and calibrated metrics
 """
@@ -49,6 +49,7 @@ class TrainConfig:
     weight_decay: float = 0.02
     warmup_epochs: float = 1.0
     patience: int = 5
+    select: str = "auc"  # checkpoint/early-stopping criterion on validation: "auc" or "logloss"
     holdout_frac: float = 0.0  # share of train faces held out by identity component (in-domain check)
     samples_per_epoch: Optional[int] = None  # default: number of training faces
     workers: int = 1
@@ -68,6 +69,7 @@ class Splits:
     holdout: List[Face]
     test: List[Face]  # split == "test": reported once after training, never used for any choice
     margin: Optional[float]
+    crop_size: Optional[int]  # side the crops were cut at, before resizing to --size
 
 
 def log(env: D.DistEnv, msg: str) -> None:
@@ -82,9 +84,11 @@ def load_splits(cfg: TrainConfig) -> Splits:
     val: List[Face] = []
     test: List[Face] = []
     margin: Optional[float] = None
+    crop_size: Optional[int] = None
     for d in cfg.crops:
         cs = load_crop_set(d)
         margin = margin if margin is not None else cs.margin
+        crop_size = crop_size if crop_size is not None else cs.crop_size
         train += [f for f in cs.faces if f.split == "train"]
         val += [f for f in cs.faces if f.split == "val"]
         test += [f for f in cs.faces if f.split == "test"]
@@ -94,7 +98,7 @@ def load_splits(cfg: TrainConfig) -> Splits:
     train, holdout = holdout_by_components(train, cfg.holdout_frac, cfg.seed)
     if not train:
         raise CropDataError("no training faces (split == 'train')")
-    return Splits(train, val, holdout, test, margin)
+    return Splits(train, val, holdout, test, margin, crop_size)
 
 
 def param_groups(model: nn.Module, weight_decay: float) -> List[Dict]:
@@ -224,7 +228,7 @@ class Trainer:
 
     def meta(self) -> Dict:
         return {"config": asdict(self.cfg), "arch": self.cfg.arch, "size": self.cfg.size, "mean": list(self.cfg.mean),
-                "std": list(self.cfg.std), "margin": self.splits.margin}
+                "std": list(self.cfg.std), "margin": self.splits.margin, "crop_size": self.splits.crop_size}
 
     def save(self) -> None:
         weights = unwrap(self.model).state_dict()
@@ -318,7 +322,10 @@ class Trainer:
                        **self.validate()}
                 row["seconds"] = time.time() - t0
                 self.history.append(row)
-                vloss = row.get("val_frame_logloss")
+                # Lower is better: the validation log loss, or minus the AUC. Raw log loss punishes the
+                # over-confidence that temperature calibration removes afterwards, so `auc` is the default.
+                metric = row.get("val_frame_auc" if cfg.select == "auc" else "val_frame_logloss")
+                vloss = -metric if (metric is not None and cfg.select == "auc") else metric
                 # Without validation data, the latest epoch counts as the best.
                 if vloss is None or vloss < self.best_loss - 1e-4:
                     self.best_loss = vloss if vloss is not None else self.best_loss
@@ -328,7 +335,7 @@ class Trainer:
                 else:
                     self.bad_epochs += 1
                 if self.bad_epochs >= cfg.patience:
-                    log(env, f"early stop: no val log loss gain for {cfg.patience} epochs")
+                    log(env, f"early stop: no val {cfg.select} gain for {cfg.patience} epochs")
                     stop = True
                 self.reschedule(row["seconds"], started)
                 self.elapsed += time.time() - started
