@@ -8,7 +8,7 @@ import { parseSampling } from '../media/sampling.js';
 import { extractAll } from '../pipeline/extract.js';
 import { collectInputs, inputsFromRows, type MediaInput } from '../pipeline/inputs.js';
 import { InvalidOptionError } from '../util/errors.js';
-import { cropPolicyOption, floatOption, intOption, rescaleOption } from './options.js';
+import { cropPolicyOption, floatOption, intOption, passesOption, rescaleOption } from './options.js';
 import { progressBar } from './progress.js';
 
 const LABEL_COLUMNS = ['key', 'label', 'dataset', 'split', 'group', 'method'];
@@ -27,6 +27,7 @@ export function extractCommand(): Command {
     .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), 0.6)
     .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), 4)
     .option('--rescale <r>', "detector input rescale: 'auto' (by resolution) or a factor", rescaleOption, 'auto')
+    .option('--passes <mode>', 'detector views of wide frames: fast (whole frame; tiles only if no face) | thorough (always tiles too)', passesOption, 'fast')
     .option('-j, --jobs <n>', 'inputs processed at once', intOption('--jobs'), 2)
     .option('--force', 're-extract inputs that already have a record', false)
     .action(async (paths: string[], o) => {
@@ -45,7 +46,7 @@ export function extractCommand(): Command {
           tracker: {},
           format: o.format,
           concurrency: o.jobs,
-          detector: { minScore: o.minScore, maxFaces: o.maxFaces, rescale: o.rescale },
+          detector: { minScore: o.minScore, maxFaces: o.maxFaces, rescale: o.rescale, passes: o.passes },
           force: o.force,
         },
         (r) => bar.tick(r.key),

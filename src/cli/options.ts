@@ -28,3 +28,8 @@ export function rescaleOption(v: string): 'auto' | number {
   if (v === 'auto') return 'auto';
   return floatOption('--rescale', 0.05, 4)(v);
 }
+
+export function passesOption(v: string): 'fast' | 'thorough' {
+  if (v !== 'fast' && v !== 'thorough') throw new InvalidOptionError(`--passes must be fast or thorough, got '${v}'`);
+  return v;
+}

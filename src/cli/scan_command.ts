@@ -7,7 +7,7 @@ import { collectInputs } from '../pipeline/inputs.js';
 import { Scanner } from '../pipeline/scanner.js';
 import type { ScanResult } from '../pipeline/scan_result.js';
 import { InvalidOptionError } from '../util/errors.js';
-import { floatOption, intOption, rescaleOption } from './options.js';
+import { floatOption, intOption, passesOption, rescaleOption } from './options.js';
 import { progressBar } from './progress.js';
 import { formatCsv, formatJson, formatTable } from './scan_format.js';
 
@@ -26,6 +26,7 @@ export function scanCommand(): Command {
     .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), 0.6)
     .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), 4)
     .option('--rescale <r>', "detector input rescale: 'auto' (by resolution) or a factor", rescaleOption, 'auto')
+    .option('--passes <mode>', 'detector views of wide frames: fast (whole frame; tiles only if no face) | thorough (always tiles too)', passesOption, 'fast')
     .option('--threads <n>', 'onnxruntime threads per model', intOption('--threads'))
     .option('--json', 'print one JSON document (schema unmask.scan-batch/1)')
     .option('--csv', 'print filename,label,verdict (label = P(fake), DFDC submission style)')
@@ -38,7 +39,7 @@ export function scanCommand(): Command {
         models: o.model,
         sampling: parseSampling(o.sample),
         strategy: o.strategy,
-        detector: { minScore: o.minScore, maxFaces: o.maxFaces, rescale: o.rescale },
+        detector: { minScore: o.minScore, maxFaces: o.maxFaces, rescale: o.rescale, passes: o.passes },
         threads: o.threads,
       });
       const results: ScanResult[] = [];

@@ -25,8 +25,8 @@ const LAYERS = [
 ] as const;
 /** Border added around the whole frame in the full-frame pass, as a fraction of its longer side. */
 const FULL_FRAME_BORDER = 0.25;
-/** A face wider than this fraction of a tile may be cut by tile edges: then the whole frame is seen too. */
-const BIG_FACE = 0.4;
+/** Byte -> MediaPipe's input range [-1, 1], as a lookup table (cheaper than dividing 196k values). */
+const TO_MODEL_RANGE = Float32Array.from({ length: 256 }, (_, v) => v / 127.5 - 1);
 /** Aspect ratio above which the frame is seen as square tiles. */
 const TILE_ASPECT = 1.2;
 
@@ -76,11 +76,14 @@ export class BlazeFaceDetector {
       const input = warpAffineRGB(work.rgb, work.width, work.height, pass.map, INPUT, INPUT);
       for (const d of decode(await this.run(input), minScore)) found.push(mapDetection(d, pass.map, 1 / r));
     };
-    for (const t of tiles) await runPass(t);
-    // The whole-frame view is for faces too big for a tile; skip it when tiles saw only smaller ones.
-    const tileSide = Math.min(work.width, work.height) / r;
-    const needWhole = tiles.length === 0 || found.length === 0 || found.some((d) => Math.max(d.box.width, d.box.height) > BIG_FACE * tileSide);
-    if (needWhole) await runPass(whole);
+    if (this.options.passes === 'thorough') {
+      for (const t of tiles) await runPass(t);
+      await runPass(whole);
+    } else {
+      // fast: one view finds the faces of typical footage; tiles only when it finds none (small faces in a wide shot)
+      await runPass(whole);
+      if (found.length === 0) for (const t of tiles) await runPass(t);
+    }
     return weightedNms(found, mergeIoU)
       .filter((d) => Math.max(d.box.width, d.box.height) >= minFaceSize)
       .slice(0, maxFaces);
@@ -99,8 +102,9 @@ export class BlazeFaceDetector {
     if (r === 1) return frame;
     const width = Math.max(1, Math.round(frame.width * r));
     const height = Math.max(1, Math.round(frame.height * r));
+    // a linear kernel is enough for a detector input and much cheaper than lanczos on 1080p+ frames
     const rgb = await sharp(frame.rgb, { raw: { width: frame.width, height: frame.height, channels: 3 } })
-      .resize(width, height, { fit: 'fill' })
+      .resize(width, height, { fit: 'fill', kernel: 'linear' })
       .raw()
       .toBuffer();
     return { rgb, width, height };
@@ -108,7 +112,7 @@ export class BlazeFaceDetector {
 
   private async run(rgb: Buffer): Promise<Record<string, Float32Array>> {
     const data = new Float32Array(INPUT * INPUT * 3);
-    for (let i = 0; i < data.length; i++) data[i] = rgb[i] / 127.5 - 1; // MediaPipe input range [-1, 1]
+    for (let i = 0; i < data.length; i++) data[i] = TO_MODEL_RANGE[rgb[i]];
     const tensor = new ort.Tensor('float32', data, [1, INPUT, INPUT, 3]);
     const out = await this.session.run({ [this.session.inputNames[0]]: tensor });
     const res: Record<string, Float32Array> = {};
@@ -121,7 +125,7 @@ export class BlazeFaceDetector {
  * Views of the working image. A near-square image gets one: the whole image with a border (faces
  * that fill the picture still fit the anchors). A wider or taller one gets overlapping square tiles
  * of its short side, so small faces stay big enough, plus the whole image (no border: letterboxing
- * pads it) for faces too big for a tile, run only when needed.
+ * pads it). Which views run is the `passes` option.
  */
 export function planPasses(width: number, height: number): { whole: Pass; tiles: Pass[] } {
   const long = Math.max(width, height), short = Math.min(width, height);

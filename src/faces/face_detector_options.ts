@@ -12,6 +12,13 @@ export interface FaceDetectorOptions {
    * Default `auto`.
    */
   rescale: 'auto' | number;
+  /**
+   * Views of a wide frame. `fast`: the whole frame, and overlapping tiles only when it finds no face
+   * (measured on FF++ videos: the whole frame alone finds every main face of 720p-1080p footage).
+   * `thorough`: tiles and the whole frame always (finds small background faces too; ~3x the cost).
+   * Default `fast`.
+   */
+  passes: 'fast' | 'thorough';
   /** Smallest face kept, as its box side in frame pixels. Default 16. */
   minFaceSize: number;
   /** onnxruntime intra-op threads. Default: min(4, CPU count). */
@@ -23,6 +30,7 @@ export const DEFAULT_FACE_DETECTOR_OPTIONS: FaceDetectorOptions = {
   maxFaces: 4,
   mergeIoU: 0.3,
   rescale: 'auto',
+  passes: 'fast',
   minFaceSize: 16,
 };
 
