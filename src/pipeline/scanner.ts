@@ -86,7 +86,7 @@ export class Scanner {
     } as const;
     try {
       const a = await analyzeFaces(path, this.detector, { sampling: this.options.sampling, crop: this.crop, tracker: this.options.tracker });
-      let t = performance.now();
+      const t = performance.now();
       const logits = a.crops.length ? await this.scorer.predictCalibrated(a.crops) : new Float32Array(0);
       const classifyMs = performance.now() - t;
       const frameScores = a.crops.map((c, i) => ({ frameIndex: c.frameIndex, trackId: c.trackId, logit: logits[i] }));
