@@ -60,12 +60,14 @@ export class Ensemble implements FaceScorer {
    * run one after another.
    */
   async predict(crops: FaceCrop[]): Promise<Float32Array> {
-    const mean = new Float32Array(crops.length);
-    for (const member of this.members) {
-      const logits = await member.predictCalibrated(crops);
-      for (let i = 0; i < mean.length; i++) mean[i] += logits[i];
-    }
-    return mean.map((s) => s / this.members.length);
+    return meanOfMembers(await this.predictMembers(crops), crops.length);
+  }
+
+  /** Calibrated logits of each member (outer index = member, in `members` order), one after another. */
+  async predictMembers(crops: FaceCrop[]): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (const member of this.members) out.push(await member.predictCalibrated(crops));
+    return out;
   }
 
   /** Same as {@link predict}: an ensemble's output is already calibrated. */
@@ -77,4 +79,11 @@ export class Ensemble implements FaceScorer {
   async dispose(): Promise<void> {
     await Promise.all(this.members.map((m) => m.dispose()));
   }
+}
+
+/** Per-crop mean of the members' calibrated logits. */
+export function meanOfMembers(perMember: readonly Float32Array[], n: number): Float32Array {
+  const mean = new Float32Array(n);
+  for (const logits of perMember) for (let i = 0; i < n; i++) mean[i] += logits[i];
+  return mean.map((s) => s / perMember.length);
 }

@@ -25,6 +25,8 @@ export interface ScanFrameScore {
   trackId: number;
   /** Calibrated P(FAKE) of this face in this frame. */
   probability: number;
+  /** Calibrated P(FAKE) of each model alone, in the order of `ScanResult.models` (the ensemble's members). */
+  modelProbabilities: number[];
   /** Face box in frame pixels. */
   box: Box;
   detectorScore: number;

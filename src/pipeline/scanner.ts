@@ -10,7 +10,7 @@ import { type CropOptions, DEFAULT_CROP_OPTIONS } from '../faces/crop.js';
 import type { FaceDetectorOptions } from '../faces/face_detector_options.js';
 import type { TrackerOptions } from '../faces/tracker.js';
 import { DEFAULT_SAMPLING, type SamplingPolicy } from '../media/sampling.js';
-import { Ensemble } from '../models/ensemble.js';
+import { Ensemble, meanOfMembers } from '../models/ensemble.js';
 import { resolveModel } from '../models/registry.js';
 import { InvalidOptionError, UnmaskError } from '../util/errors.js';
 import { analyzeFaces } from './face_analysis.js';
@@ -87,7 +87,8 @@ export class Scanner {
     try {
       const a = await analyzeFaces(path, this.detector, { sampling: this.options.sampling, crop: this.crop, tracker: this.options.tracker });
       const t = performance.now();
-      const logits = a.crops.length ? await this.scorer.predictCalibrated(a.crops) : new Float32Array(0);
+      const perModel = a.crops.length ? await this.scorer.predictMembers(a.crops) : this.scorer.members.map(() => new Float32Array(0));
+      const logits = meanOfMembers(perModel, a.crops.length);
       const classifyMs = performance.now() - t;
       const frameScores = a.crops.map((c, i) => ({ frameIndex: c.frameIndex, trackId: c.trackId, logit: logits[i] }));
       const video = aggregateVideo(frameScores, getStrategy(this.options.strategy, this.options.strategyOptions), this.scorer.band);
@@ -109,6 +110,7 @@ export class Scanner {
           timeMs: Math.round(c.timeMs),
           trackId: c.trackId,
           probability: sigmoid(logits[i]),
+          modelProbabilities: perModel.map((m) => sigmoid(m[i])),
           box: c.detection.box,
           detectorScore: c.detection.score,
         })),
