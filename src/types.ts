@@ -1,6 +1,28 @@
 /** Core data types that flow between the stages (media -> faces -> models -> aggregate). */
 
-/** One decoded video frame (or a still image), packed RGB, 3 bytes per pixel, row-major, top-down. */
+import type { YuvMatrix } from './image/yuv.js';
+
+/** Packed RGB, 3 bytes per pixel, row-major, top-down. */
+export interface RgbImage {
+  format: 'rgb24';
+  width: number;
+  height: number;
+  data: Buffer;
+}
+
+/** Planar YUV 4:2:0, limited range, as ffmpeg's rawvideo `yuv420p` (see src/image/yuv.ts). */
+export interface YuvImage {
+  format: 'yuv420p';
+  width: number;
+  height: number;
+  data: Buffer;
+  matrix: YuvMatrix;
+}
+
+/** Pixels of a frame in whichever layout the decoder produced; src/image/warp.ts reads both. */
+export type PixelImage = RgbImage | YuvImage;
+
+/** One decoded video frame (or a still image). */
 export interface Frame {
   /** 0-based index of the frame in the source video (0 for images). */
   index: number;
@@ -8,8 +30,17 @@ export interface Frame {
   timeMs: number;
   width: number;
   height: number;
-  rgb: Buffer;
+  /** Full-resolution pixels (videos: YUV straight from the decoder; images: RGB). */
+  pixels: PixelImage;
+  /**
+   * The whole frame downscaled by the decoder to at most {@link PREVIEW_SIDE} px on its longer side,
+   * for the face detector (ffmpeg scales in its own threads, much cheaper than Node). Absent for images.
+   */
+  preview?: RgbImage;
 }
+
+/** Longer side of a frame's preview: the face detector's input size. */
+export const PREVIEW_SIDE = 256;
 
 /** Axis-aligned box in pixels of the frame: top-left corner plus size. */
 export interface Box {

@@ -31,7 +31,7 @@ function gradientFrame(w = 64, h = 48): Frame {
       rgb[o + 1] = 5 * y;
       rgb[o + 2] = x + y;
     }
-  return { index: 7, timeMs: 280, width: w, height: h, rgb };
+  return { index: 7, timeMs: 280, width: w, height: h, pixels: { format: 'rgb24', width: w, height: h, data: rgb } };
 }
 
 const framePixel = (f: Frame, x: number, y: number) => [3 * x, 5 * y, x + y];
@@ -142,7 +142,7 @@ describe('cropMap: align', () => {
     ];
     const d = det({ x: 150, y: 150, width: 180, height: 180 }, kp);
     closeAffine(cropMap(d, opts('align', size)), T, 1e-9);
-    const frame: Frame = { index: 0, timeMs: 0, width: 400, height: 400, rgb: Buffer.alloc(400 * 400 * 3, 77) };
+    const frame: Frame = { index: 0, timeMs: 0, width: 400, height: 400, pixels: { format: 'rgb24', width: 400, height: 400, data: Buffer.alloc(400 * 400 * 3, 77) } };
     const crop = cropFace(frame, d, opts('align', size));
     assert.equal(crop.rgb.length, size * size * 3);
     for (const [k, t] of [[0, 0], [1, 1], [3, 2]] as const) {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeVideoFrames, type DecodeReport } from '../src/media/decode.js';
+import { yuv420Bytes } from '../src/image/yuv.js';
 import { openFrames } from '../src/media/frame_source.js';
 import { probeMedia } from '../src/media/probe.js';
 import { UnmaskError } from '../src/util/errors.js';
@@ -45,7 +46,8 @@ test('truncated mp4 with header intact: decodes what exists and warns', async ()
   const report: DecodeReport = { requested: 0, decoded: 0 };
   let n = 0;
   for await (const f of decodeVideoFrames(info, indices, report)) {
-    assert.equal(f.rgb.length, f.width * f.height * 3);
+    assert.equal(f.pixels.data.length, yuv420Bytes(f.width, f.height));
+    assert.equal(f.preview?.data.length, f.preview!.width * f.preview!.height * 3);
     n++;
   }
   assert.ok(n > 0 && n < info.frameCount, `decoded ${n} of ${info.frameCount}`);
@@ -69,11 +71,11 @@ test('1-frame video decodes exactly one frame whatever the sampling asks', async
 test('4K still and 4K video decode at full size', async () => {
   const img = await openFrames(fx.fourKImage());
   assert.equal(img.info.kind, 'image');
-  for await (const f of img.frames) assert.deepEqual([f.width, f.height, f.rgb.length], [3840, 2160, 3840 * 2160 * 3]);
+  for await (const f of img.frames) assert.deepEqual([f.width, f.height, f.pixels.format, f.pixels.data.length], [3840, 2160, 'rgb24', 3840 * 2160 * 3]);
   const vid = await openFrames(fx.fourKClip(), { kind: 'uniform', count: 3 });
   let n = 0;
   for await (const f of vid.frames) {
-    assert.deepEqual([f.width, f.height], [3840, 2160]);
+    assert.deepEqual([f.width, f.height, f.pixels.format, f.preview?.width, f.preview?.height], [3840, 2160, 'yuv420p', 256, 144]);
     n++;
   }
   assert.equal(n, 3);

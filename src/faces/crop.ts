@@ -7,7 +7,8 @@
  * - `align`: similarity transform putting both eyes and the mouth on fixed template positions (FTCN-style).
  */
 import type { Affine } from '../image/affine.js';
-import { applyAffine, invertAffine, scaleTranslate, similarityFromPoints, warpAffineRGB } from '../image/affine.js';
+import { applyAffine, invertAffine, scaleTranslate, similarityFromPoints } from '../image/affine.js';
+import { warpAffine } from '../image/warp.js';
 import type { FaceCrop, FaceDetection, Frame, Keypoints, Point } from '../types.js';
 import type { CropPolicy } from '../models/manifest.js';
 
@@ -57,7 +58,7 @@ export function cropMap(det: FaceDetection, opt: CropOptions): Affine {
 /** Cuts the crop of one detection out of a frame. */
 export function cropFace(frame: Frame, det: FaceDetection, opt: CropOptions): { rgb: Buffer; keypoints: Keypoints } {
   const map = cropMap(det, opt);
-  const rgb = warpAffineRGB(frame.rgb, frame.width, frame.height, map, opt.size, opt.size);
+  const rgb = warpAffine(frame.pixels, map, opt.size, opt.size);
   const toCrop = invertAffine(map);
   const keypoints = det.keypoints.map((p) => applyAffine(toCrop, p)) as Keypoints;
   return { rgb, keypoints };

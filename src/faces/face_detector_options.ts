@@ -21,7 +21,10 @@ export interface FaceDetectorOptions {
   passes: 'fast' | 'thorough';
   /** Smallest face kept, as its box side in frame pixels. Default 16. */
   minFaceSize: number;
-  /** onnxruntime intra-op threads. Default: min(4, CPU count). */
+  /**
+   * onnxruntime intra-op threads. Default 1: the 256x256 model gains little from more, and during a
+   * scan ffmpeg is decoding on the other cores (measured by `npm run bench`, see README).
+   */
   threads?: number;
 }
 

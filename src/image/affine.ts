@@ -79,7 +79,7 @@ export function warpAffineRGB(
  * Bilinear taps along one axis: the two source indices (clamped into range so reads never leave the
  * buffer) and their weights (0 for a tap outside the source, which pads with black).
  */
-function axisTaps(n: number, scale: number, offset: number, srcN: number) {
+export function axisTaps(n: number, scale: number, offset: number, srcN: number) {
   const i0 = new Int32Array(n), i1 = new Int32Array(n), w0 = new Float32Array(n), w1 = new Float32Array(n);
   for (let k = 0; k < n; k++) {
     const x = scale * (k + 0.5) + offset - 0.5;
@@ -167,12 +167,22 @@ function warpSupersampled(
   ss: number,
 ): Buffer {
   // Sample densely at ss x the output size, then box-average: same bilinear kernel as the fast path.
-  const [a, b, c, d, e, f] = map;
-  const fine: Affine = [a / ss, b / ss, c, d / ss, e / ss, f];
+  const fine = fineMap(map, ss);
   const big =
-    b === 0 && d === 0
+    map[1] === 0 && map[3] === 0
       ? warpAxisAligned(src, srcW, srcH, fine, outW * ss, outH * ss)
       : warpBilinear(src, srcW, srcH, fine, outW * ss, outH * ss);
+  return boxAverage(big, outW, outH, ss);
+}
+
+/** The map for sampling at `ss` times the output resolution. */
+export function fineMap(map: Affine, ss: number): Affine {
+  const [a, b, c, d, e, f] = map;
+  return [a / ss, b / ss, c, d / ss, e / ss, f];
+}
+
+/** Packed RGB of (outW*ss) x (outH*ss) -> outW x outH, each output pixel the mean of its ss x ss block. */
+export function boxAverage(big: Buffer, outW: number, outH: number, ss: number): Buffer {
   const out = Buffer.alloc(outW * outH * 3);
   const bigStride = outW * ss * 3;
   const norm = 1 / (ss * ss);

@@ -1,17 +1,19 @@
 /**
  * Decodes the sampled frames of a video in ONE ffmpeg pass: a `select` filter keeps the wanted frame
- * numbers and raw RGB goes to a pipe (6-12x faster than seeking once per frame). Still images are
+ * numbers and raw frames go to pipes (6-12x faster than seeking once per frame). Still images are
  * decoded by sharp as a one-frame input.
  */
-import { spawn } from 'node:child_process';
 import sharp from 'sharp';
-import type { Frame } from '../types.js';
+import { Worker } from 'node:worker_threads';
+import { yuv420Bytes } from '../image/yuv.js';
+import { type Frame, PREVIEW_SIDE } from '../types.js';
 import { NoFramesError, UnreadableMediaError } from '../util/errors.js';
 import type { MediaInfo } from './media_info.js';
 import { selectExpression } from './sampling.js';
+import type { DecodeJob, MainMessage, WorkerMessage } from './decode_worker.js';
 import { mediaTools } from './tools.js';
 
-/** Decoded frames buffered ahead of the consumer (about 4 frames of 1080p). */
+/** Decoded frames buffered ahead of the consumer (about 8 frames of 1080p). */
 const MAX_QUEUE_BYTES = 25 * 1024 * 1024;
 
 /** What a decode pass reports after its last frame. */
@@ -26,16 +28,27 @@ export interface DecodeReport {
 export async function decodeImage(info: MediaInfo): Promise<Frame> {
   try {
     const { data, info: meta } = await sharp(info.path).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    return { index: 0, timeMs: 0, width: meta.width, height: meta.height, rgb: data };
+    return { index: 0, timeMs: 0, width: meta.width, height: meta.height, pixels: { format: 'rgb24', width: meta.width, height: meta.height, data } };
   } catch (e) {
     throw new UnreadableMediaError(info.path, (e as Error).message.split('\n')[0]);
   }
+}
+
+/** Size of a frame's detector preview: the longer side scaled to {@link PREVIEW_SIDE}. */
+export function previewSize(width: number, height: number): { width: number; height: number } {
+  const s = PREVIEW_SIDE / Math.max(width, height);
+  return { width: Math.max(1, Math.round(width * s)), height: Math.max(1, Math.round(height * s)) };
 }
 
 /**
  * Yields the frames at `indices` (sorted, unique) in order. Stops early if the file ends first
  * (truncated or over-estimated frame count); `report` is filled when the generator finishes.
  * Throws NoFramesError if not a single frame could be decoded.
+ *
+ * ffmpeg writes two streams per selected frame: the full frame on stdout and a small RGB preview for
+ * the face detector on fd 3 (scaled by ffmpeg, far cheaper than in Node). The full frame stays
+ * YUV 4:2:0 when the video is (nearly all footage): no RGB conversion, crops convert only their own
+ * pixels. Other layouts (4:4:4, full-range, 10-bit) come as RGB converted by ffmpeg, losing nothing.
  */
 export async function* decodeVideoFrames(
   info: MediaInfo,
@@ -46,74 +59,76 @@ export async function* decodeVideoFrames(
   report.decoded = 0;
   if (indices.length === 0) throw new NoFramesError(info.path, 'the sampling policy selected no frames');
   const { ffmpeg, ffmpegMajor } = mediaTools();
+  const { width, height } = info;
+  const preview = previewSize(width, height);
+  const keepYuv = info.pixelFormat === 'yuv420p';
+  // ffmpeg 4.1 (the npm fallback binary) has no -fps_mode; -vsync 0 passes frames through unchanged.
+  const passthrough = ffmpegMajor >= 5 ? ['-fps_mode', 'passthrough'] : ['-vsync', '0'];
+  const frames = ['-frames:v', String(indices.length)];
   const args = [
     '-hide_banner', '-nostdin', '-v', 'error',
     '-i', info.path,
     '-an', '-sn', '-dn',
-    '-vf', `select='${selectExpression(indices)}'`,
-    // ffmpeg 4.1 (the npm fallback binary) has no -fps_mode; -vsync 0 passes frames through unchanged.
-    ...(ffmpegMajor >= 5 ? ['-fps_mode', 'passthrough'] : ['-vsync', '0']),
-    '-frames:v', String(indices.length),
-    '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
+    '-filter_complex',
+    `[0:v:0]select='${selectExpression(indices)}',split=2[full][small];` +
+      `[small]scale=${preview.width}:${preview.height}:flags=area,format=rgb24[preview]`,
+    '-map', '[full]', ...passthrough, ...frames, '-pix_fmt', keepYuv ? 'yuv420p' : 'rgb24', '-f', 'rawvideo', 'pipe:1',
+    '-map', '[preview]', ...passthrough, ...frames, '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:3',
   ];
-  const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
-  const exited = new Promise<number>((res) => child.on('close', (code) => res(code ?? -1)));
-  const { width, height } = info;
-  const frameBytes = width * height * 3;
-  // Read ahead: ffmpeg keeps decoding into a small queue while the caller detects faces, instead of
-  // blocking on the 64 KB pipe until the next frame is asked for.
-  const maxQueued = Math.max(2, Math.floor(MAX_QUEUE_BYTES / frameBytes));
-  const queue: Buffer[] = [];
-  let current = Buffer.allocUnsafe(frameBytes);
-  let filled = 0;
-  let ended = false;
+  const fullBytes = keepYuv ? yuv420Bytes(width, height) : width * height * 3;
+  const job: DecodeJob = {
+    ffmpeg,
+    args,
+    fullBytes,
+    previewBytes: preview.width * preview.height * 3,
+    maxAhead: Math.max(2, Math.floor(MAX_QUEUE_BYTES / fullBytes)),
+  };
+  // ffmpeg's pipes are drained by a worker thread so decoding never waits for inference (see decode_worker.ts)
+  const worker = new Worker(new URL('./decode_worker.js', import.meta.url), { workerData: job });
+  const inbox: WorkerMessage[] = [];
   let wake: (() => void) | undefined;
-  const notify = () => {
+  const deliver = (m: WorkerMessage) => {
+    inbox.push(m);
     const w = wake;
     wake = undefined;
     w?.();
   };
-  child.stdout.on('data', (chunk: Buffer) => {
-    let off = 0;
-    while (off < chunk.length) {
-      const n = Math.min(frameBytes - filled, chunk.length - off);
-      chunk.copy(current, filled, off, off + n);
-      filled += n;
-      off += n;
-      if (filled === frameBytes) {
-        queue.push(current);
-        current = Buffer.allocUnsafe(frameBytes);
-        filled = 0;
-      }
-    }
-    if (queue.length >= maxQueued) child.stdout.pause();
-    notify();
-  });
-  child.stdout.on('end', () => {
-    ended = true;
-    notify();
-  });
+  worker.on('message', deliver);
+  worker.on('error', (e) => deliver({ kind: 'error', message: e.message }));
+  worker.on('exit', () => deliver({ kind: 'done', code: -1, stderr: '' }));
+  let done: { code: number; stderr: string } | undefined;
   try {
-    for (;;) {
-      if (queue.length === 0) {
-        if (ended) break;
+    while (!done) {
+      if (inbox.length === 0) {
         await new Promise<void>((res) => (wake = res));
         continue;
       }
-      const rgb = queue.shift()!;
-      if (queue.length < maxQueued) child.stdout.resume();
+      const m = inbox.shift()!;
+      if (m.kind === 'error') throw new UnreadableMediaError(info.path, `decoder failed: ${m.message}`);
+      if (m.kind === 'done') {
+        done = m;
+        break;
+      }
+      worker.postMessage({ kind: 'consumed' } satisfies MainMessage);
       const index = indices[report.decoded];
       report.decoded++;
-      yield { index, timeMs: (index / info.fps) * 1000, width, height, rgb };
+      const data = Buffer.from(m.full);
+      yield {
+        index,
+        timeMs: (index / info.fps) * 1000,
+        width,
+        height,
+        pixels: keepYuv
+          ? { format: 'yuv420p', width, height, data, matrix: info.colorMatrix }
+          : { format: 'rgb24', width, height, data },
+        preview: { format: 'rgb24', width: preview.width, height: preview.height, data: Buffer.from(m.preview) },
+      };
     }
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    // the consumer may stop early (error, enough frames): ffmpeg is killed, the thread ends with it
+    if (!done) worker.postMessage({ kind: 'stop' } satisfies MainMessage);
   }
-  const code = await exited;
+  const { code, stderr } = done;
   const lastLine = stderr.trim().split('\n').filter(Boolean).pop();
   if (report.decoded === 0) {
     if (code !== 0) throw new UnreadableMediaError(info.path, lastLine);

@@ -1,3 +1,5 @@
+import type { YuvMatrix } from '../image/yuv.js';
+
 /** What probing a media file tells us. */
 export interface MediaInfo {
   path: string;
@@ -13,4 +15,8 @@ export interface MediaInfo {
   frameCountEstimated: boolean;
   durationMs: number;
   codec: string;
+  /** Colour matrix of the video's YUV (BT.601 when the stream does not say); images: bt601. */
+  colorMatrix: YuvMatrix;
+  /** Decoder pixel format as ffprobe names it (e.g. `yuv420p`); images: `rgb24`. */
+  pixelFormat: string;
 }

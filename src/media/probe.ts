@@ -11,6 +11,7 @@ import {
   NoVideoStreamError,
   UnreadableMediaError,
 } from '../util/errors.js';
+import { matrixForColorSpace } from '../image/yuv.js';
 import type { MediaInfo } from './media_info.js';
 import { mediaTools } from './tools.js';
 
@@ -28,6 +29,8 @@ interface ProbeStream {
   avg_frame_rate?: string;
   r_frame_rate?: string;
   nb_frames?: string;
+  color_space?: string;
+  pix_fmt?: string;
   duration?: string;
   tags?: Record<string, string>;
   side_data_list?: { rotation?: number }[];
@@ -70,6 +73,8 @@ async function probeImage(path: string): Promise<MediaInfo | undefined> {
       frameCountEstimated: false,
       durationMs: 0,
       codec: m.format ?? 'unknown',
+      colorMatrix: 'bt601',
+      pixelFormat: 'rgb24',
     };
   } catch {
     return undefined;
@@ -116,10 +121,11 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     IMAGE_EXTENSIONS.has(extname(path).toLowerCase()) ||
     (IMAGE_CODECS.has(codec) && (json.format?.format_name ?? '').includes('pipe'));
   const rotated = rotationOf(video) === 90;
+  const colorMatrix = matrixForColorSpace(video.color_space);
   const width = rotated ? video.height! : video.width!;
   const height = rotated ? video.width! : video.height!;
   if (isImage) {
-    return { path, kind: 'image', width, height, fps: 1, frameCount: 1, frameCountEstimated: false, durationMs: 0, codec };
+    return { path, kind: 'image', width, height, fps: 1, frameCount: 1, frameCountEstimated: false, durationMs: 0, codec, colorMatrix, pixelFormat: 'rgb24' };
   }
   const fps = parseRate(video.avg_frame_rate) || parseRate(video.r_frame_rate);
   const durationS = Number(video.duration ?? json.format?.duration ?? NaN);
@@ -141,5 +147,7 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     frameCountEstimated: estimated,
     durationMs: Number.isFinite(durationS) ? durationS * 1000 : (frameCount / (fps || 25)) * 1000,
     codec,
+    colorMatrix,
+    pixelFormat: video.pix_fmt ?? 'unknown',
   };
 }

@@ -1,6 +1,8 @@
 /**
- * Finds ffmpeg and ffprobe: the system's if on PATH (usually newer, hardware-tuned), else the static
- * binaries shipped by the npm packages @ffmpeg-installer/ffmpeg and @ffprobe-installer/ffprobe.
+ * Finds ffmpeg and ffprobe. ffmpeg: the system's if on PATH (usually newer, hardware-tuned), else the
+ * static binary of the npm package @ffmpeg-installer/ffmpeg. ffprobe: the static binary of
+ * @ffprobe-installer/ffprobe first, since a probe is mostly process start-up and the static build
+ * starts faster (measured 0.07 s vs 0.22 s for Debian's dynamically linked ffprobe); else the system's.
  * Override with UNMASK_FFMPEG / UNMASK_FFPROBE.
  */
 import { execFileSync } from 'node:child_process';
@@ -27,6 +29,11 @@ function onPath(cmd: string): boolean {
   }
 }
 
+/** The path if that binary runs here (the npm package may lack a build for this platform). */
+function runnable(path: string | undefined): string | undefined {
+  return path && onPath(path) ? path : undefined;
+}
+
 function packaged(pkg: string): string | undefined {
   try {
     return (require(pkg) as { path: string }).path;
@@ -46,7 +53,7 @@ export function mediaTools(): MediaTools {
   const ffmpeg =
     process.env.UNMASK_FFMPEG ?? (onPath('ffmpeg') ? 'ffmpeg' : packaged('@ffmpeg-installer/ffmpeg'));
   const ffprobe =
-    process.env.UNMASK_FFPROBE ?? (onPath('ffprobe') ? 'ffprobe' : packaged('@ffprobe-installer/ffprobe'));
+    process.env.UNMASK_FFPROBE ?? (runnable(packaged('@ffprobe-installer/ffprobe')) ?? (onPath('ffprobe') ? 'ffprobe' : undefined));
   if (!ffmpeg) throw new ToolMissingError('ffmpeg not found: install ffmpeg or reinstall unmask\'s dependencies');
   if (!ffprobe) throw new ToolMissingError('ffprobe not found: install ffmpeg or reinstall unmask\'s dependencies');
   cached = { ffmpeg, ffprobe, ffmpegMajor: majorVersion(ffmpeg) };

@@ -17,6 +17,11 @@ export interface FaceAnalysisOptions {
   /** How faces are cut. Default margin 0.3 at 256 px. */
   crop: CropOptions;
   tracker: Partial<TrackerOptions>;
+  /**
+   * Called with each frame's crops as soon as they are cut (track ids are filled in later, in place),
+   * so a caller can classify while decoding goes on.
+   */
+  onFrameCrops?: (crops: FaceCrop[]) => void;
 }
 
 export const DEFAULT_FACE_ANALYSIS_OPTIONS: FaceAnalysisOptions = {
@@ -82,8 +87,10 @@ export async function analyzeFaces(
     const detections = await detector.detectForVideo(frame);
     timings.detectMs += performance.now() - t;
     t = performance.now();
-    for (const det of detections) crops.push(makeFaceCrop(frame, det, opt.crop));
+    const frameCrops = detections.map((det) => makeFaceCrop(frame, det, opt.crop));
+    crops.push(...frameCrops);
     timings.cropMs += performance.now() - t;
+    if (frameCrops.length) opt.onFrameCrops?.(frameCrops);
     perFrame.push({ frameIndex: frame.index, timeMs: frame.timeMs, detections });
   }
 

@@ -12,6 +12,7 @@ import type { TrackerOptions } from '../faces/tracker.js';
 import { DEFAULT_SAMPLING, type SamplingPolicy } from '../media/sampling.js';
 import { Ensemble, meanOfMembers } from '../models/ensemble.js';
 import { resolveModel } from '../models/registry.js';
+import type { FaceCrop } from '../types.js';
 import { InvalidOptionError, UnmaskError } from '../util/errors.js';
 import { analyzeFaces } from './face_analysis.js';
 import { SCAN_SCHEMA, type ScanResult, type ScanTimings } from './scan_result.js';
@@ -26,7 +27,7 @@ export interface ScanOptions {
   strategyOptions: StrategyOptions;
   detector: Partial<FaceDetectorOptions>;
   tracker: Partial<TrackerOptions>;
-  /** onnxruntime threads per session. Default: min(4, CPUs). */
+  /** onnxruntime threads per classifier session. Default: min(4, CPUs). The detector has its own (`detector.threads`, default 1). */
   threads?: number;
 }
 
@@ -66,7 +67,7 @@ export class Scanner {
       // cut like `unmask extract` did for training; each classifier then resizes to its input size
       size: first.crop.size ?? DEFAULT_CROP_OPTIONS.size,
     };
-    const detector = await BlazeFaceDetector.load({ threads: opt.threads, ...opt.detector });
+    const detector = await BlazeFaceDetector.load({ ...opt.detector });
     return new Scanner(opt, detector, scorer, crop);
   }
 
@@ -85,11 +86,16 @@ export class Scanner {
       models: this.models,
     } as const;
     try {
-      const a = await analyzeFaces(path, this.detector, { sampling: this.options.sampling, crop: this.crop, tracker: this.options.tracker });
-      const t = performance.now();
-      const perModel = a.crops.length ? await this.scorer.predictMembers(a.crops) : this.scorer.members.map(() => new Float32Array(0));
+      const classifier = new StreamingClassifier(this.scorer);
+      const a = await analyzeFaces(path, this.detector, {
+        sampling: this.options.sampling,
+        crop: this.crop,
+        tracker: this.options.tracker,
+        onFrameCrops: (crops) => classifier.add(crops),
+      });
+      const perModel = await classifier.finish();
       const logits = meanOfMembers(perModel, a.crops.length);
-      const classifyMs = performance.now() - t;
+      const classifyMs = classifier.busyMs;
       const frameScores = a.crops.map((c, i) => ({ frameIndex: c.frameIndex, trackId: c.trackId, logit: logits[i] }));
       const video = aggregateVideo(frameScores, getStrategy(this.options.strategy, this.options.strategyOptions), this.scorer.band);
       const { info } = a;
@@ -139,6 +145,56 @@ export class Scanner {
   async dispose(): Promise<void> {
     await Promise.all([this.detector.dispose(), this.scorer.dispose()]);
   }
+}
+
+/**
+ * Classifies crops in batches while frames are still being decoded: the batches queue behind each
+ * other, so the ONNX session runs one at a time, and only the last batch is left when decoding ends.
+ */
+class StreamingClassifier {
+  static readonly BATCH = 16;
+  busyMs = 0;
+  private pending: FaceCrop[] = [];
+  private readonly batches: Promise<Float32Array[]>[] = [];
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly scorer: Ensemble) {}
+
+  add(crops: FaceCrop[]): void {
+    this.pending.push(...crops);
+    if (this.pending.length >= StreamingClassifier.BATCH) this.flush();
+  }
+
+  /** Calibrated logits per member, for every crop added, in order. */
+  async finish(): Promise<Float32Array[]> {
+    this.flush();
+    const parts = await Promise.all(this.batches);
+    return this.scorer.members.map((_, m) => concat(parts.map((p) => p[m])));
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const run = this.tail.then(async () => {
+      const t = performance.now();
+      const out = await this.scorer.predictMembers(batch);
+      this.busyMs += performance.now() - t;
+      return out;
+    });
+    this.tail = run.catch(() => undefined);
+    this.batches.push(run);
+  }
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 /** One-shot: loads the models, scans one input, frees everything. Prefer a Scanner for many inputs. */

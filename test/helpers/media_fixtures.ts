@@ -49,6 +49,20 @@ export function oneFrameClip(): string {
   );
 }
 
+/**
+ * A 1 s clip of the face photo at 640 px in another pixel layout or colour matrix: `yuv444p`
+ * (decoded as RGB by ffmpeg), `bt709` (4:2:0 tagged BT.709), or odd-sized 4:2:0 (`odd`, 641x361).
+ */
+export function layoutClip(kind: 'yuv444p' | 'bt709' | 'odd'): string {
+  const vf = { yuv444p: 'scale=640:-2,format=yuv444p', bt709: 'scale=640:-2:out_color_matrix=bt709,format=yuv420p', odd: 'scale=641:361,format=yuv420p' }[kind];
+  const tags = kind === 'bt709' ? ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709'] : [];
+  // odd sizes need x264 4:4:4-free input with even dims, so the odd clip is stored losslessly as FFV1 in mkv
+  const codec = kind === 'odd' ? ['-c:v', 'ffv1'] : ['-c:v', 'libx264', '-preset', 'ultrafast'];
+  return once(`layout_${kind}.${kind === 'odd' ? 'mkv' : 'mp4'}`, (out) =>
+    ffmpeg(['-loop', '1', '-framerate', '25', '-t', '1', '-i', facePhoto(1), '-vf', vf, ...tags, ...codec, out]),
+  );
+}
+
 /** A 3840x2160 still (PNG) and a 1-second 4K video of the face photo. */
 export function fourKImage(): string {
   return once('4k.png', (out) => ffmpeg(['-i', facePhoto(1), '-vf', 'scale=3840:2160', out]));
