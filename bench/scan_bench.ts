@@ -6,8 +6,8 @@
  *   npm run bench            (or: node dist/bench/scan_bench.js [--runs 3] [--model <manifest>])
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderClipFromPhoto, samplePhoto } from '../src/media/render_clip.js';
 import { mediaTools } from '../src/media/tools.js';
@@ -34,11 +34,29 @@ async function renderClip(): Promise<string> {
   return out;
 }
 
-function decodeToNullSeconds(path: string): number {
+/**
+ * CPU seconds used so far by this process and by its finished children (ffmpeg, ffprobe), from
+ * /proc (Linux). CPU time barely changes when other programs load the machine, unlike wall time.
+ */
+function cpuSeconds(): { self: number; children: number } | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields 14-17 of stat (utime, stime, cutime, cstime) are 11-14 after the command name
+    const tick = 100;
+    return { self: (Number(f[11]) + Number(f[12])) / tick, children: (Number(f[13]) + Number(f[14])) / tick };
+  } catch {
+    return undefined;
+  }
+}
+const cpuTotal = (c: ReturnType<typeof cpuSeconds>) => (c ? c.self + c.children : NaN);
+
+function decodeToNull(path: string): { wall: number; cpu: number } {
+  const c0 = cpuSeconds();
   const t = performance.now();
   const r = spawnSync(mediaTools().ffmpeg, ['-hide_banner', '-loglevel', 'error', '-i', path, '-an', '-f', 'null', '-'], { stdio: 'ignore' });
   if (r.status !== 0) throw new Error('ffmpeg decode to null failed');
-  return (performance.now() - t) / 1000;
+  return { wall: (performance.now() - t) / 1000, cpu: cpuTotal(cpuSeconds()) - cpuTotal(c0) };
 }
 
 async function classifierMsPerFace(manifest: string): Promise<{ ms: number; size: number }> {
@@ -63,14 +81,24 @@ async function classifierMsPerFace(manifest: string): Promise<{ ms: number; size
 
 const clip = await renderClip();
 console.log(`clip: ${clip} (1920x1080, 30 fps, 10 s)`);
-const decode = median(Array.from({ length: runs }, () => decodeToNullSeconds(clip)));
-console.log(`ffmpeg decode to null: ${decode.toFixed(2)} s (median of ${runs})`);
+const nulls = Array.from({ length: runs }, () => decodeToNull(clip));
+const decode = median(nulls.map((n) => n.wall));
+const decodeCpu = median(nulls.map((n) => n.cpu));
+console.log(`ffmpeg decode to null: ${decode.toFixed(2)} s wall, ${decodeCpu.toFixed(2)} CPU-s (median of ${runs})`);
 
 const tLoad = performance.now();
 const scanner = await Scanner.create(model ? { models: [model] } : {});
 const loadS = (performance.now() - tLoad) / 1000;
 const results = [];
-for (let r = 0; r < runs; r++) results.push(await scanner.scan(clip));
+const scanCpu: number[] = [];
+const scanCpuChildren: number[] = [];
+for (let r = 0; r < runs; r++) {
+  const c0 = cpuSeconds();
+  results.push(await scanner.scan(clip));
+  const c1 = cpuSeconds();
+  scanCpu.push(cpuTotal(c1) - cpuTotal(c0));
+  scanCpuChildren.push((c1?.children ?? NaN) - (c0?.children ?? NaN));
+}
 await scanner.dispose();
 const best = results.sort((a, b) => a.timings.totalMs - b.timings.totalMs)[Math.floor(runs / 2)];
 if (best.status !== 'ok') throw new Error(`scan failed: ${best.error?.message}`);
@@ -81,6 +109,9 @@ console.log(`scan (median of ${runs}): total ${s(t.totalMs)} s = probe ${s(t.pro
 console.log(`faces: ${best.frames.length} in ${best.framesDecoded} frames, ${best.tracks.length} tracks, verdict ${best.verdict}`);
 const ratio = t.totalMs / 1000 / decode;
 console.log(`scan / decode-to-null: ${ratio.toFixed(2)} (target <= 1.5)`);
+const cpuRatio = median(scanCpu) / decodeCpu;
+console.log(`CPU-s: scan ${median(scanCpu).toFixed(2)} (ffprobe + ffmpeg ${median(scanCpuChildren).toFixed(2)}) vs decode-to-null ${decodeCpu.toFixed(2)} = ${cpuRatio.toFixed(2)} (scan CPU includes ffprobe and ffmpeg; less sensitive to a busy machine than wall time)`);
+console.log(`load average while measuring: ${loadavg()[0].toFixed(2)} on ${availableParallelism()} CPUs (wall-time figures are only meaningful when it is well below the CPU count)`);
 const rssMb = process.resourceUsage().maxRSS / 1024;
 console.log(`peak RSS of this process: ${rssMb.toFixed(0)} MB (target < 600; ffmpeg runs as a separate process)`);
 const clf = await classifierMsPerFace(await resolveModel(model || undefined));

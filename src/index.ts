@@ -17,10 +17,45 @@ export { trackFaces, DEFAULT_TRACKER_OPTIONS, type TrackerOptions } from './face
 export { cropFace, DEFAULT_CROP_OPTIONS, type CropOptions } from './faces/crop.js';
 export { FrameClassifier } from './models/frame_classifier.js';
 export { Ensemble } from './models/ensemble.js';
+export { ClipClassifier, type ClipClassifierOptions } from './models/clip_classifier.js';
+export { planTrackClips, planWindows, frameLogitsFromClips, scoreCropsByClips, type ClipPlanOptions } from './pipeline/clip_scoring.js';
 export { loadManifest, parseManifest, ModelManifestSchema, type ModelManifest } from './models/manifest.js';
 export { listShippedModels, resolveModel } from './models/registry.js';
 export { aggregateVideo } from './aggregate/aggregate.js';
 export { getStrategy, STRATEGY_NAMES, type StrategyName } from './aggregate/strategies.js';
 export { decideVerdict, type Verdict } from './aggregate/verdict.js';
+export {
+  DatasetIndexError,
+  INDEX_COLUMNS,
+  IndexRowSchema,
+  SPLITS,
+  readIndexCsv,
+  writeIndexCsv,
+  type IndexRow,
+  type Label,
+  type Split,
+} from './datasets/index_row.js';
+export {
+  indexDataset,
+  formatIndexSummary,
+  INDEX_KINDS,
+  INDEX_PROBLEM_KINDS,
+  type IndexKind,
+  type IndexDatasetOptions,
+  type IndexReport,
+  type IndexProblem,
+  type IndexProblemKind,
+} from './datasets/indexers/index.js';
+export { buildDevSetIndex } from './datasets/dev_set.js';
+export { EVAL_SCHEMA, EvalResultsSchema, parseEvalResults, readEvalResults, InvalidEvalResultsError, type EvalResults, type Evaluation, type MetricRecord, type VideoScore } from './eval/eval_results.js';
+export { evaluate, videoScores, type EvalInput, type EvalRow, type EvaluateOptions } from './eval/evaluate.js';
+export { runScans, resolveRunModels, type RunScansOptions } from './eval/eval_runner.js';
+export { rocAuc, logLoss, eer, averagePrecision, confusion, accuracy, balancedAccuracy, ece, reliability, rocCurve, prCurve, scoreHistogram } from './eval/metrics.js';
+export { bootstrapCi } from './eval/bootstrap.js';
+export { fitTemperature, fitPlatt } from './eval/calibration.js';
+export { writeHtmlReport, renderReportHtml, ReportWriteError } from './report/html_report.js';
+export { annotateMedia, AnnotateError, type AnnotateResult } from './render/annotate_video.js';
+export { writeTimeline, renderTimelineSvg, DEFAULT_TIMELINE_SIZE, TimelineRenderError, type TimelineSize } from './render/timeline.js';
+export { timelineSpec } from './render/timeline_spec.js';
 export * from './util/errors.js';
 export type * from './types.js';

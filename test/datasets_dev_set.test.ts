@@ -89,6 +89,7 @@ test('buildDevSetIndex maps every manifest to labelled, grouped, split rows', as
       split: 'test',
       group: 'ffpp:033+ffpp:097',
       method: 'Deepfakes',
+      compression: 'c40',
     });
     const yt = byPathEnd(rows, 'original_youtube__033.mp4');
     assert.deepEqual([yt.label, yt.group, yt.method], ['REAL', 'ffpp:033', '']);
@@ -161,8 +162,8 @@ test('writeIndexCsv / readIndexCsv round-trip, including commas and quotes', asy
   const dir = await mkdtemp(join(tmpdir(), 'unmask-devset-'));
   try {
     const rows: IndexRow[] = [
-      { path: '/data/a, "odd".png', label: 'FAKE', dataset: 'ffpp_c40', split: 'train', group: 'ffpp:1+ffpp:2', method: 'Deepfakes' },
-      { path: '/data/b.png', label: 'REAL', dataset: 'dfdc_faces', split: 'val', group: 'dfdc:x', method: '' },
+      { path: '/data/a, "odd".png', label: 'FAKE', dataset: 'ffpp_c40', split: 'train', group: 'ffpp:1+ffpp:2', method: 'Deepfakes', compression: 'c40' },
+      { path: '/data/b.png', label: 'REAL', dataset: 'dfdc_faces', split: 'val', group: 'dfdc:x', method: '', compression: '' },
     ];
     const out = join(dir, 'sub', 'index.csv');
     await writeIndexCsv(rows, out);

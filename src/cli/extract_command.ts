@@ -11,14 +11,14 @@ import { InvalidOptionError } from '../util/errors.js';
 import { cropPolicyOption, floatOption, intOption, passesOption, rescaleOption } from './options.js';
 import { progressBar } from './progress.js';
 
-const LABEL_COLUMNS = ['key', 'label', 'dataset', 'split', 'group', 'method'];
+const LABEL_COLUMNS = ['key', 'label', 'dataset', 'split', 'group', 'method', 'compression'];
 
 export function extractCommand(): Command {
   return new Command('extract')
     .description('detect, track and crop faces; write crops and one JSON record per input (resumable)')
     .argument('[inputs...]', 'videos, images or directories (searched recursively)')
     .requiredOption('-o, --out <dir>', 'output directory')
-    .option('--index <csv>', 'index CSV (path,label,dataset,split,group,method) instead of / besides inputs')
+    .option('--index <csv>', 'index CSV (path,label,dataset,split,group,method[,compression], as written by `unmask index`) instead of / besides inputs')
     .option('--sample <policy>', 'uniform:N | fps:R | clip:N | range:START:N', 'uniform:32')
     .option('--crop <policy>', 'scale | margin | align', cropPolicyOption, 'margin')
     .option('--margin <f>', 'border per side for --crop margin, fraction of the face box', floatOption('--margin', 0, 2), 0.3)

@@ -3,7 +3,10 @@
 import { Command } from 'commander';
 import { reportFatal } from './errors.js';
 import { demoCommand } from './demo_command.js';
+import { evalCommand } from './eval_command.js';
 import { extractCommand } from './extract_command.js';
+import { indexCommand } from './index_command.js';
+import { reportCommand } from './report_command.js';
 import { scanCommand } from './scan_command.js';
 import { exportModelCommand, trainCommand } from './train_command.js';
 
@@ -14,7 +17,10 @@ const program = new Command('unmask')
 program.addCommand(scanCommand(), { isDefault: false });
 program.addCommand(demoCommand());
 program.addCommand(extractCommand());
+program.addCommand(evalCommand());
+program.addCommand(indexCommand());
 program.addCommand(trainCommand());
 program.addCommand(exportModelCommand());
+program.addCommand(reportCommand());
 
 program.parseAsync(process.argv).catch(reportFatal);

@@ -1,6 +1,8 @@
 /** Parsers for CLI option values, shared by the commands; each throws InvalidOptionError with the flag named. */
 import { InvalidOptionError } from '../util/errors.js';
 import { CropPolicySchema, type CropPolicy } from '../models/manifest.js';
+import { STRATEGY_NAMES, type StrategyName } from '../aggregate/strategies.js';
+import { parseSampling, type SamplingPolicy } from '../media/sampling.js';
 
 export function intOption(flag: string, min = 1) {
   return (v: string): number => {
@@ -32,4 +34,13 @@ export function rescaleOption(v: string): 'auto' | number {
 export function passesOption(v: string): 'fast' | 'thorough' {
   if (v !== 'fast' && v !== 'thorough') throw new InvalidOptionError(`--passes must be fast or thorough, got '${v}'`);
   return v;
+}
+
+export function strategyOption(v: string): StrategyName {
+  if (!(STRATEGY_NAMES as string[]).includes(v)) throw new InvalidOptionError(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}; got '${v}'`);
+  return v as StrategyName;
+}
+
+export function samplingOption(v: string): SamplingPolicy {
+  return parseSampling(v);
 }

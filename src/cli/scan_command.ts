@@ -3,12 +3,14 @@ import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { STRATEGY_NAMES, type StrategyName } from '../aggregate/strategies.js';
 import { parseSampling } from '../media/sampling.js';
+import { FaceExplainer } from '../pipeline/explain_faces.js';
 import { collectInputs } from '../pipeline/inputs.js';
 import { Scanner } from '../pipeline/scanner.js';
 import type { ScanResult } from '../pipeline/scan_result.js';
 import { InvalidOptionError } from '../util/errors.js';
 import { floatOption, intOption, passesOption, rescaleOption } from './options.js';
 import { progressBar } from './progress.js';
+import { checkScanVisuals, writeScanVisuals } from './scan_visuals.js';
 import { formatCsv, formatJson, formatTable } from './scan_format.js';
 
 function strategyOption(v: string): StrategyName {
@@ -21,41 +23,59 @@ export function scanCommand(): Command {
     .description('tell whether each video or image shows a face-manipulated person')
     .argument('<inputs...>', 'videos, images or directories (searched recursively)')
     .option('-m, --model <manifest|name>', 'model manifest or shipped model name; repeat for an ensemble', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--sample <policy>', 'frames to look at: uniform:N | fps:R | clip:N | range:START:N', 'uniform:32')
+    .option('--sample <policy>', "frames to look at: uniform:N | fps:R | clip:N | range:START:N (default uniform:32, or a clip model's own, e.g. clip:64)")
     .option('--strategy <name>', `frame->video aggregation: ${STRATEGY_NAMES.join(' | ')}`, strategyOption, 'mean-logit')
     .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), 0.6)
     .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), 4)
     .option('--rescale <r>', "detector input rescale: 'auto' (by resolution) or a factor", rescaleOption, 'auto')
     .option('--passes <mode>', 'detector views of wide frames: fast (whole frame; tiles only if no face) | thorough (always tiles too)', passesOption, 'fast')
-    .option('--threads <n>', 'onnxruntime threads per model', intOption('--threads'))
+    .option('--threads <n>', 'onnxruntime threads per classifier model (the face detector uses 1)', intOption('--threads'))
     .option('--json', 'print one JSON document (schema unmask.scan-batch/1)')
     .option('--csv', 'print filename,label,verdict (label = P(fake), DFDC submission style)')
     .option('-o, --out <file>', 'write the JSON/CSV/table to a file instead of stdout')
+    .option('--annotate <file>', 'also write the input with each face boxed and labelled with its running P(fake) (.mp4/.mkv/.mov; .png/.jpg/.webp for an image); one input only')
+    .option('--explain <dir>', 'also write, per face crop, the model\'s explanation map over the crop as PNG (Grad-CAM, or the attention map of attention models) into <dir>/<input>/<model>/')
+    .option('--timeline <file>', 'also write a chart of P(fake) per sampled frame per face track (.svg or .png); one input only')
     .action(async (paths: string[], o) => {
       if (o.json && o.csv) throw new InvalidOptionError('choose one of --json and --csv');
       const inputs = await collectInputs(paths);
       if (!inputs.length) throw new InvalidOptionError(`no video or image files found in ${paths.join(', ')}`);
+      checkScanVisuals(o, inputs.length);
       const scanner = await Scanner.create({
         models: o.model,
-        sampling: parseSampling(o.sample),
+        sampling: o.sample === undefined ? undefined : parseSampling(o.sample),
         strategy: o.strategy,
         detector: { minScore: o.minScore, maxFaces: o.maxFaces, rescale: o.rescale, passes: o.passes },
         threads: o.threads,
       });
+      // --explain re-runs the face front end per input to get the crops (see explain_faces.ts)
+      let explainer: FaceExplainer | null = null;
+      if (o.explain) {
+        try {
+          explainer = await FaceExplainer.create(scanner.options);
+        } catch (e) {
+          await scanner.dispose();
+          throw e;
+        }
+        for (const w of explainer.warnings) process.stderr.write(`unmask: ${w}\n`);
+      }
       const results: ScanResult[] = [];
       const bar = progressBar(inputs.length, 'scan');
       try {
         for (const inp of inputs) {
-          results.push(await scanner.scan(inp.path));
+          const r = await scanner.scan(inp.path);
+          results.push(r);
+          if (explainer && r.status === 'ok') await explainer.explain(inp.path, inp.key, o.explain);
           bar.tick(inp.key);
         }
       } finally {
         bar.stop();
-        await scanner.dispose();
+        await Promise.all([scanner.dispose(), explainer?.dispose()]);
       }
       const text = o.json ? formatJson(results) : o.csv ? formatCsv(results) : formatTable(results);
       if (o.out) await writeFile(o.out, text.endsWith('\n') ? text : `${text}\n`);
       else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      if (o.annotate || o.timeline) await writeScanVisuals(results[0], o);
       const failed = results.filter((r) => r.status === 'error');
       for (const r of failed) process.stderr.write(`unmask: ${r.error?.message}\n`);
       // 0 when every input was scanned (whatever the verdicts); 2 when none could be; 1 when some could not.

@@ -1,6 +1,6 @@
 /**
  * Development-set index: turns the manifests of the shared data folder (`../shared/data`) into one
- * CSV with a row per image or video: `path,label,dataset,split,group,method`.
+ * CSV with a row per image or video: `path,label,dataset,split,group,method,compression` (see index_row.ts).
  *
  * - `group`: the identity ids a file involves, joined by `+` (a FF++ fake of target 033 with the
  *   face of source 097 is `ffpp:033+ffpp:097`). Training splits by connected components of these
@@ -9,37 +9,26 @@
  *   and every real-face set (`faces_real/*`) is `train`; every DFDC set is `val`. Validation is
  *   therefore always on a data set that the model never saw.
  * - `method`: the manipulation method when the manifest says it (Deepfakes, Face2Face, ...), else empty.
+ * - `compression`: `c40` for `ffpp_c40`, `c23` for `ffpp_c23_faces`, else empty.
  *
  * The data itself is research-only: this module reads it in place and never copies it.
  */
-import { access, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
-import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
-import { z } from 'zod';
-import { UnmaskError } from '../util/errors.js';
+import { DatasetIndexError, readCsvRecords, type CsvRecord, type IndexRow, type Label, type Split } from './index_row.js';
 
-export class DatasetIndexError extends UnmaskError {
-  constructor(message: string) {
-    super('DATASET_INDEX', message);
-  }
-}
-
-export const INDEX_COLUMNS = ['path', 'label', 'dataset', 'split', 'group', 'method'] as const;
-
-export const IndexRowSchema = z.object({
-  path: z.string().min(1),
-  label: z.enum(['REAL', 'FAKE']),
-  dataset: z.string().min(1),
-  split: z.enum(['train', 'val', 'test', 'excluded']),
-  group: z.string().min(1),
-  method: z.string(),
-});
-export type IndexRow = z.infer<typeof IndexRowSchema>;
-export type Label = IndexRow['label'];
-export type Split = IndexRow['split'];
-
-type CsvRecord = Record<string, string>;
+// The row type and its CSV format live in index_row.ts; re-exported so existing imports keep working.
+export {
+  DatasetIndexError,
+  INDEX_COLUMNS,
+  IndexRowSchema,
+  SPLITS,
+  readIndexCsv,
+  writeIndexCsv,
+  type IndexRow,
+  type Label,
+  type Split,
+} from './index_row.js';
 
 /**
  * The split rule: DFDC is held out for cross-dataset validation; the FF++ c40 videos are a
@@ -59,16 +48,6 @@ export function splitForDataset(dataset: string): Split {
 export function excludeLeaks(rows: IndexRow[]): IndexRow[] {
   const held = new Set(rows.filter((r) => r.split === 'test' || r.split === 'val').flatMap((r) => r.group.split('+')));
   return rows.map((r) => (r.split === 'train' && r.group.split('+').some((id) => held.has(id)) ? { ...r, split: 'excluded' } : r));
-}
-
-async function readCsvRecords(path: string): Promise<CsvRecord[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new DatasetIndexError(`cannot read manifest ${path}`);
-  }
-  return parse(text, { columns: true, skip_empty_lines: true, trim: true }) as CsvRecord[];
 }
 
 function field(rec: CsvRecord, name: string, where: string): string {
@@ -97,7 +76,15 @@ function row(dataRoot: string, file: string, label: Label, dataset: string, ids:
     split: splitForDataset(dataset),
     group: ids.join('+'),
     method,
+    compression: compressionForDataset(dataset),
   };
+}
+
+/** The FF++ encoding level of the dev-set folders that have one (their names say it). */
+function compressionForDataset(dataset: string): string {
+  if (dataset === 'ffpp_c40') return 'c40';
+  if (dataset === 'ffpp_c23_faces') return 'c23';
+  return '';
 }
 
 /** Identity of a DFDC media: the original video it was made from when known, else its own video id. */
@@ -252,22 +239,4 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-export async function writeIndexCsv(rows: readonly IndexRow[], path: string): Promise<void> {
-  const text = stringify(rows as IndexRow[], { header: true, columns: [...INDEX_COLUMNS] });
-  await mkdir(dirname(resolve(path)), { recursive: true });
-  await writeFile(path, text, 'utf8');
-}
-
-export async function readIndexCsv(path: string): Promise<IndexRow[]> {
-  const recs = await readCsvRecords(path);
-  return recs.map((rec, i) => {
-    const r = IndexRowSchema.safeParse({ ...rec, method: rec['method'] ?? '' });
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      throw new DatasetIndexError(`${path}:${i + 2}: ${issue?.path.join('.')}: ${issue?.message}`);
-    }
-    return r.data;
-  });
 }

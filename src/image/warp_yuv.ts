@@ -5,7 +5,7 @@
  * the cost: only the output pixels are converted.
  */
 import { type Affine, affineScale, axisTaps, boxAverage, fineMap } from './affine.js';
-import { type Yuv420Image, YUV_COEFFICIENTS, clampByte, yuvPlanes } from './yuv.js';
+import { type Yuv420Image, type YuvCoefficients, YUV_COEFFICIENTS, clampByte, yuvPlanes } from './yuv.js';
 
 export function warpAffineYuv420(src: Yuv420Image, map: Affine, outW: number, outH: number): Buffer {
   const ss = Math.max(1, Math.round(affineScale(map)));
@@ -42,10 +42,7 @@ function warpAxisAligned(src: Yuv420Image, map: Affine, outW: number, outH: numb
       const l = a00 * data[y0 + x0] + a10 * data[y0 + x1] + a01 * data[y1 + x0] + a11 * data[y1 + x1] - 16 * sum;
       const cu = a00 * data[uOff + c0 + u0] + a10 * data[uOff + c0 + u1] + a01 * data[uOff + c1 + u0] + a11 * data[uOff + c1 + u1] - 128 * sum;
       const cv = a00 * data[vOff + c0 + u0] + a10 * data[vOff + c0 + u1] + a01 * data[vOff + c1 + u0] + a11 * data[vOff + c1 + u1] - 128 * sum;
-      const ly = k.ky * l;
-      out[o] = clampByte(ly + k.rv * cv);
-      out[o + 1] = clampByte(ly + k.gu * cu + k.gv * cv);
-      out[o + 2] = clampByte(ly + k.bu * cu);
+      putRgb(out, o, k, l, cu, cv);
     }
   }
   return out;
@@ -80,11 +77,16 @@ function warpBilinear(src: Yuv420Image, map: Affine, outW: number, outH: number)
       const l = w00 * data[ra + xa] + w10 * data[ra + xb] + w01 * data[rb + xa] + w11 * data[rb + xb] - 16 * sum;
       const cu = w00 * data[uOff + ca + ua] + w10 * data[uOff + ca + ub] + w01 * data[uOff + cb + ua] + w11 * data[uOff + cb + ub] - 128 * sum;
       const cv = w00 * data[vOff + ca + ua] + w10 * data[vOff + ca + ub] + w01 * data[vOff + cb + ua] + w11 * data[vOff + cb + ub] - 128 * sum;
-      const ly = k.ky * l;
-      out[o] = clampByte(ly + k.rv * cv);
-      out[o + 1] = clampByte(ly + k.gu * cu + k.gv * cv);
-      out[o + 2] = clampByte(ly + k.bu * cu);
+      putRgb(out, o, k, l, cu, cv);
     }
   }
   return out;
+}
+
+/** Writes one RGB pixel from blended (Y-16, U-128, V-128). */
+function putRgb(out: Buffer, o: number, k: YuvCoefficients, l: number, cu: number, cv: number): void {
+  const ly = k.ky * l;
+  out[o] = clampByte(ly + k.rv * cv);
+  out[o + 1] = clampByte(ly + k.gu * cu + k.gv * cv);
+  out[o + 2] = clampByte(ly + k.bu * cu);
 }

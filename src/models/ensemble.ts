@@ -4,6 +4,7 @@
 import type { FaceCrop } from '../types.js';
 import { InvalidOptionError } from '../util/errors.js';
 import { FrameClassifier, type FrameClassifierOptions } from './frame_classifier.js';
+import { expandEnsembleManifests } from './ensemble_manifest.js';
 import type { DecisionBand } from './manifest.js';
 import type { FaceScorer } from './scorer.js';
 
@@ -26,15 +27,17 @@ export class Ensemble implements FaceScorer {
   }
 
   /**
-   * Loads every manifest with the same options. If one fails, the members already loaded are
+   * Loads every manifest with the same options; an ensemble manifest (`unmask.ensemble/1`, see
+   * ensemble_manifest.ts) counts as its members. If one fails, the members already loaded are
    * disposed and the error is rethrown.
    */
   static async load(manifestPaths: readonly string[], options: FrameClassifierOptions = {}): Promise<Ensemble> {
     if (manifestPaths.length === 0) throw new InvalidOptionError('an ensemble needs at least one model');
+    const paths = await expandEnsembleManifests(manifestPaths);
     const loaded: FrameClassifier[] = [];
     try {
       // Sequentially: each session spins up its own thread pool.
-      for (const path of manifestPaths) loaded.push(await FrameClassifier.load(path, options));
+      for (const path of paths) loaded.push(await FrameClassifier.load(path, options));
     } catch (err) {
       await Promise.all(loaded.map((m) => m.dispose()));
       throw err;

@@ -23,6 +23,17 @@ export const DEFAULT_BATCH_SIZE = 16;
 /** Upper bound of the default thread count: more threads rarely help small CNNs on CPU. */
 const MAX_DEFAULT_THREADS = 4;
 
+/** An explanation map of one crop: where, over the crop, the model found its evidence. */
+export interface ExplanationMap {
+  /** `grad-cam` (>= 0, unnormalised) or `attention` (in [0, 1]), from the manifest. */
+  method: 'grad-cam' | 'attention';
+  /** Map size (the model's last feature map, e.g. input / 32; attention maps input / 8). */
+  width: number;
+  height: number;
+  /** Row-major values, width * height. The map covers the whole crop. */
+  values: Float32Array;
+}
+
 /** Loaded frame classifier. Create with {@link FrameClassifier.load}; call {@link dispose} when done. */
 export class FrameClassifier implements FaceScorer {
   private session: ort.InferenceSession | null;
@@ -38,6 +49,8 @@ export class FrameClassifier implements FaceScorer {
     private readonly inputName: string,
     private readonly outputName: string,
     private readonly batchSize: number,
+    /** Name of the explanation-map output (manifest `output.explanation.output`), or null. */
+    private readonly explanationName: string | null,
   ) {
     this.session = session;
   }
@@ -70,12 +83,16 @@ export class FrameClassifier implements FaceScorer {
       session = await ort.InferenceSession.create(onnxPath, {
         intraOpNumThreads: threads,
         graphOptimizationLevel: 'all',
+        // idle pool threads sleep instead of spinning: spinning burnt 2x the CPU on a busy 2-core
+        // machine (scratch measurement) and starves ffmpeg, which decodes at the same time
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
     } catch (err) {
       throw new ModelLoadError(onnxPath, oneLine(err));
     }
+    const explanationName = manifest.output.explanation?.output ?? null;
     try {
-      checkSignature(session, manifest.input.size);
+      checkSignature(session, manifest.input.size, explanationName);
     } catch (err) {
       await session.release();
       throw new ModelLoadError(onnxPath, oneLine(err));
@@ -86,9 +103,15 @@ export class FrameClassifier implements FaceScorer {
       onnxPath,
       session,
       session.inputNames[0],
-      session.outputNames[0],
+      session.outputNames.find((n) => n !== explanationName)!,
       batchSize,
+      explanationName,
     );
+  }
+
+  /** True when the model has an explanation-map output ({@link explain} works). */
+  get explainable(): boolean {
+    return this.explanationName !== null;
   }
 
   /** Calibration temperature from the manifest (1 = uncalibrated). */
@@ -110,18 +133,59 @@ export class FrameClassifier implements FaceScorer {
   async predict(crops: FaceCrop[]): Promise<Float32Array> {
     const session = this.session;
     if (!session) throw new Error(`FrameClassifier ${this.manifest.name} was disposed`);
-    const { size, mean, std } = this.manifest.input;
     const logits = new Float32Array(crops.length);
-    for (let start = 0; start < crops.length; start += this.batchSize) {
-      const batch = await Promise.all(
-        crops.slice(start, start + this.batchSize).map((c) => fitCropToSize(c, size)),
-      );
-      const n = batch.length;
-      const input = new ort.Tensor('float32', cropsToTensor(batch, size, mean, std), [n, 3, size, size]);
-      const results = await session.run({ [this.inputName]: input });
+    for await (const { start, n, input } of this.batches(crops)) {
+      // Fetch only the logit: the explanation output (if any) is left to explain().
+      const results = await session.run({ [this.inputName]: input }, [this.outputName]);
       logits.set(this.readLogits(results[this.outputName], n), start);
     }
     return logits;
+  }
+
+  /**
+   * Raw logits and an explanation map per crop, in input order (same preprocessing and batching
+   * as {@link predict}).
+   *
+   * @throws ModelLoadError if the model has no explanation output (see {@link explainable}) or
+   *   it is not float32 [N, 1, h, w].
+   */
+  async explain(crops: FaceCrop[]): Promise<{ logits: Float32Array; maps: ExplanationMap[] }> {
+    const session = this.session;
+    if (!session) throw new Error(`FrameClassifier ${this.manifest.name} was disposed`);
+    const explanation = this.manifest.output.explanation;
+    if (!explanation || this.explanationName === null) {
+      throw new ModelLoadError(this.manifestPath, 'the model has no explanation output (re-export it with a current unmask_train)');
+    }
+    const logits = new Float32Array(crops.length);
+    const maps: ExplanationMap[] = [];
+    for await (const { start, n, input } of this.batches(crops)) {
+      const results = await session.run({ [this.inputName]: input });
+      logits.set(this.readLogits(results[this.outputName], n), start);
+      const value = results[this.explanationName];
+      const dims = value?.dims ?? [];
+      if (!(value instanceof ort.Tensor) || value.type !== 'float32' || dims.length !== 4 || dims[0] !== n || dims[1] !== 1) {
+        throw new ModelLoadError(
+          this.onnxPath,
+          `output "${this.explanationName}" is ${value?.type ?? 'missing'} [${dims.join(', ')}]; expected float32 [${n}, 1, h, w]`,
+        );
+      }
+      const [h, w] = [Number(dims[2]), Number(dims[3])];
+      const data = value.data as Float32Array;
+      for (let i = 0; i < n; i++) {
+        maps.push({ method: explanation.method, width: w, height: h, values: data.slice(i * h * w, (i + 1) * h * w) });
+      }
+    }
+    return { logits, maps };
+  }
+
+  /** Input tensors of `batchSize` crops (resized to the model size when needed), in order. */
+  private async *batches(crops: FaceCrop[]): AsyncGenerator<{ start: number; n: number; input: ort.Tensor }> {
+    const { size, mean, std } = this.manifest.input;
+    for (let start = 0; start < crops.length; start += this.batchSize) {
+      const batch = await Promise.all(crops.slice(start, start + this.batchSize).map((c) => fitCropToSize(c, size)));
+      const n = batch.length;
+      yield { start, n, input: new ort.Tensor('float32', cropsToTensor(batch, size, mean, std), [n, 3, size, size]) };
+    }
   }
 
   /** Calibrated logits: {@link predict} divided by the manifest's temperature. */
@@ -152,25 +216,31 @@ export class FrameClassifier implements FaceScorer {
 
 /**
  * Throws (plain Error, wrapped by the caller) unless the session has exactly one input and one
- * output and, as far as the model's metadata tells, the input is float32 [N, 3, size, size] and
- * the output float32 [N, 1] or [N]. Dimensions the model leaves symbolic are not checked here;
- * {@link FrameClassifier.predict} checks the actual output.
+ * output, plus the explanation output when the manifest names one, and, as far as the model's
+ * metadata tells, the input is float32 [N, 3, size, size] and the logit output float32 [N, 1] or
+ * [N]. Dimensions the model leaves symbolic are not checked here; {@link FrameClassifier.predict}
+ * checks the actual output.
  */
-function checkSignature(session: ort.InferenceSession, size: number): void {
-  if (session.inputNames.length !== 1 || session.outputNames.length !== 1) {
+function checkSignature(session: ort.InferenceSession, size: number, explanationName: string | null): void {
+  const outputs = explanationName === null ? 1 : 2;
+  if (session.inputNames.length !== 1 || session.outputNames.length !== outputs) {
     throw new Error(
-      `expected 1 input and 1 output, found ${session.inputNames.length} inputs and ${session.outputNames.length} outputs`,
+      `expected 1 input and ${outputs} output${outputs > 1 ? 's' : ''}, found ${session.inputNames.length} inputs and ${session.outputNames.length} outputs`,
     );
   }
+  if (explanationName !== null && !session.outputNames.includes(explanationName)) {
+    throw new Error(`the manifest's explanation output "${explanationName}" is not an output of the model (${session.outputNames.join(', ')})`);
+  }
+  const logitIndex = session.outputNames.findIndex((n) => n !== explanationName);
   checkTensorMeta(session.inputMetadata?.[0], 'input', [[null, 3, size, size]], `[N, 3, ${size}, ${size}] (from the manifest)`);
-  checkTensorMeta(session.outputMetadata?.[0], 'output', [[null], [null, 1]], '[N, 1] or [N]');
+  checkTensorMeta(session.outputMetadata?.[logitIndex], 'output', [[null], [null, 1]], '[N, 1] or [N]');
 }
 
 /**
  * Throws if tensor metadata is known and not float32, or its shape fits none of `shapes`
  * (`null` = any size; symbolic or unknown dimensions match anything).
  */
-function checkTensorMeta(
+export function checkTensorMeta(
   meta: ort.InferenceSession.ValueMetadata | undefined,
   role: string,
   shapes: (number | null)[][],
@@ -185,7 +255,7 @@ function checkTensorMeta(
   if (!shapes.some(fits)) throw new Error(`${role} "${meta.name}" has shape [${shape.join(', ')}], expected ${expected}`);
 }
 
-function positiveInt(name: string, value: number): number {
+export function positiveInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
     throw new InvalidOptionError(`${name} must be a positive integer, got ${value}`);
   }
@@ -193,7 +263,7 @@ function positiveInt(name: string, value: number): number {
 }
 
 /** First line of an error's message, trimmed and capped, for one-line CLI output. */
-function oneLine(err: unknown): string {
+export function oneLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   const line = text.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;

@@ -28,6 +28,12 @@ export const ModelManifestSchema = z.object({
     std: z.tuple([z.number(), z.number(), z.number()]),
     /** Frames per clip, for clip models. */
     clipLength: z.number().int().positive().optional(),
+    /** Clip models: stride of the sliding windows over a track (default clipLength / 2, at least 1). */
+    clipStride: z.number().int().positive().optional(),
+    /** Clip models: a track is cut where it misses more than this many sampled frames (default 0). */
+    clipMaxGap: z.number().int().min(0).optional(),
+    /** Frames the model wants to see, as a `--sample` policy (e.g. `clip:64`); scan uses it unless told otherwise. */
+    sampling: z.string().min(1).optional(),
   }),
   crop: z.object({
     policy: CropPolicySchema,
@@ -40,8 +46,16 @@ export const ModelManifestSchema = z.object({
     size: z.number().int().positive().optional(),
   }),
   output: z.object({
-    /** The single output is a logit; sigmoid(logit / temperature) = probability the face is FAKE. */
+    /** The (first) output is a logit; sigmoid(logit / temperature) = probability the face is FAKE. */
     meaning: z.literal('logit_fake'),
+    /**
+     * Optional second ONNX output: a map [N, 1, h, w] over the input crop telling where the evidence
+     * is (`unmask scan --explain`). `grad-cam`: Grad-CAM of the logit (>= 0, in-graph, see
+     * training/unmask_train/explain.py); `attention`: the model's own attention map in [0, 1].
+     */
+    explanation: z
+      .object({ output: z.string().min(1), method: z.enum(['grad-cam', 'attention']) })
+      .optional(),
   }),
   calibration: z.object({
     /** Temperature fitted on validation data; 1 means uncalibrated. */

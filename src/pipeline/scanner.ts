@@ -10,17 +10,21 @@ import { type CropOptions, DEFAULT_CROP_OPTIONS } from '../faces/crop.js';
 import type { FaceDetectorOptions } from '../faces/face_detector_options.js';
 import type { TrackerOptions } from '../faces/tracker.js';
 import { DEFAULT_SAMPLING, type SamplingPolicy } from '../media/sampling.js';
-import { Ensemble, meanOfMembers } from '../models/ensemble.js';
+import { type Ensemble, meanOfMembers } from '../models/ensemble.js';
 import { resolveModel } from '../models/registry.js';
 import type { FaceCrop } from '../types.js';
 import { InvalidOptionError, UnmaskError } from '../util/errors.js';
 import { analyzeFaces } from './face_analysis.js';
 import { SCAN_SCHEMA, type ScanResult, type ScanTimings } from './scan_result.js';
+import { ScanModels } from './scan_models.js';
 
 export interface ScanOptions {
   /** Model manifests (paths) or shipped model names; several form an ensemble (mean of calibrated logits). Default: the shipped default model. */
   models: string[];
-  /** Frames to look at. Default uniform:32 (as ICPR2020 and the DFDC winner). */
+  /**
+   * Frames to look at. Default uniform:32 (as ICPR2020 and the DFDC winner); with a clip (temporal)
+   * model, the consecutive frames its manifest asks for (`input.sampling`, e.g. clip:64).
+   */
   sampling: SamplingPolicy;
   /** Frame -> track -> video aggregation. Default `mean-logit` (see README for the measurement behind it). */
   strategy: StrategyName;
@@ -46,7 +50,7 @@ export class Scanner {
   private constructor(
     readonly options: ScanOptions,
     private readonly detector: BlazeFaceDetector,
-    private readonly scorer: Ensemble,
+    private readonly scorer: ScanModels,
     private readonly crop: CropOptions,
   ) {}
 
@@ -54,13 +58,15 @@ export class Scanner {
     const opt: ScanOptions = { ...DEFAULT_SCAN_OPTIONS, ...options };
     getStrategy(opt.strategy); // validates the name early
     const manifests = await Promise.all((opt.models.length ? opt.models : [undefined]).map((m) => resolveModel(m)));
-    const scorer = await Ensemble.load(manifests, { intraOpNumThreads: opt.threads });
-    const first = scorer.members[0].manifest;
-    for (const m of scorer.members) {
-      if (m.manifest.kind !== 'frame') throw new InvalidOptionError(`model ${m.manifest.name} is a ${m.manifest.kind} model; scan supports frame models`);
-      if (m.manifest.crop.policy !== first.crop.policy || (m.manifest.crop.margin ?? 0.3) !== (first.crop.margin ?? 0.3))
-        throw new InvalidOptionError(`ensemble members must share one crop policy (${first.name}: ${first.crop.policy}, ${m.manifest.name}: ${m.manifest.crop.policy})`);
+    const scorer = await ScanModels.load(manifests, { intraOpNumThreads: opt.threads });
+    const members = scorer.manifests;
+    const first = members[0];
+    for (const m of members) {
+      if (m.crop.policy !== first.crop.policy || (m.crop.margin ?? 0.3) !== (first.crop.margin ?? 0.3))
+        throw new InvalidOptionError(`ensemble members must share one crop policy (${first.name}: ${first.crop.policy}, ${m.name}: ${m.crop.policy})`);
     }
+    // clip models want consecutive frames: their manifest's policy unless the caller chose one
+    opt.sampling = options.sampling ?? scorer.preferredSampling ?? DEFAULT_SAMPLING;
     const crop: CropOptions = {
       policy: first.crop.policy,
       margin: first.crop.margin ?? 0.3,
@@ -72,7 +78,7 @@ export class Scanner {
   }
 
   get models(): { name: string; version: string }[] {
-    return this.scorer.members.map((m) => ({ name: m.manifest.name, version: m.manifest.version }));
+    return this.scorer.manifests.map((m) => ({ name: m.name, version: m.version }));
   }
 
   /** Scans one video or image. User-caused failures become a result with status `error`, never a throw. */
@@ -86,16 +92,21 @@ export class Scanner {
       models: this.models,
     } as const;
     try {
-      const classifier = new StreamingClassifier(this.scorer);
+      const frames = this.scorer.frames;
+      const classifier = frames ? new StreamingClassifier(frames) : null;
       const a = await analyzeFaces(path, this.detector, {
         sampling: this.options.sampling,
         crop: this.crop,
         tracker: this.options.tracker,
-        onFrameCrops: (crops) => classifier.add(crops),
+        onFrameCrops: classifier ? (crops) => classifier.add(crops) : undefined,
       });
-      const perModel = await classifier.finish();
+      const framePerModel = classifier ? await classifier.finish() : [];
+      const t = performance.now();
+      // clip models score whole tracks, so they run after tracking
+      const perModel = await this.scorer.combine(framePerModel, a.crops, a.framesDecoded);
       const logits = meanOfMembers(perModel, a.crops.length);
-      const classifyMs = classifier.busyMs;
+      const classifyMs = (classifier?.busyMs ?? 0) + performance.now() - t;
+      const samplingWarning = this.scorer.samplingWarning(a.framesDecoded);
       const frameScores = a.crops.map((c, i) => ({ frameIndex: c.frameIndex, trackId: c.trackId, logit: logits[i] }));
       const video = aggregateVideo(frameScores, getStrategy(this.options.strategy, this.options.strategyOptions), this.scorer.band);
       const { info } = a;
@@ -120,7 +131,7 @@ export class Scanner {
           box: c.detection.box,
           detectorScore: c.detection.score,
         })),
-        warnings: a.warnings,
+        warnings: samplingWarning ? [...a.warnings, samplingWarning] : a.warnings,
         timings: { ...a.timings, classifyMs, totalMs: performance.now() - t0 },
       };
     } catch (e) {

@@ -28,7 +28,7 @@ const FLOAT = 1; // TensorProto.DataType.FLOAT
 const ATTR_INT = 2;
 const ATTR_INTS = 7;
 
-type Field = Uint8Array;
+export type Field = Uint8Array;
 
 function varint(n: number): number[] {
   const out: number[] = [];
@@ -41,7 +41,7 @@ function varint(n: number): number[] {
   return out;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -52,14 +52,14 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 const tag = (field: number, wire: number) => varint(field * 8 + wire);
-const int = (field: number, v: number): Field => Uint8Array.from([...tag(field, VARINT), ...varint(v)]);
-const bytes = (field: number, b: Uint8Array): Field => concat([Uint8Array.from([...tag(field, LEN), ...varint(b.length)]), b]);
-const str = (field: number, s: string): Field => bytes(field, new TextEncoder().encode(s));
-const msg = (field: number, ...fields: Field[]): Field => bytes(field, concat(fields));
+export const int = (field: number, v: number): Field => Uint8Array.from([...tag(field, VARINT), ...varint(v)]);
+export const bytes = (field: number, b: Uint8Array): Field => concat([Uint8Array.from([...tag(field, LEN), ...varint(b.length)]), b]);
+export const str = (field: number, s: string): Field => bytes(field, new TextEncoder().encode(s));
+export const msg = (field: number, ...fields: Field[]): Field => bytes(field, concat(fields));
 
 /** AttributeProto (NodeProto field 5). */
-const intAttr = (name: string, v: number) => msg(5, str(1, name), int(3, v), int(20, ATTR_INT));
-const intsAttr = (name: string, vs: number[]) => msg(5, str(1, name), ...vs.map((v) => int(8, v)), int(20, ATTR_INTS));
+export const intAttr = (name: string, v: number) => msg(5, str(1, name), int(3, v), int(20, ATTR_INT));
+export const intsAttr = (name: string, vs: number[]) => msg(5, str(1, name), ...vs.map((v) => int(8, v)), int(20, ATTR_INTS));
 
 /** NodeProto (GraphProto field 1). */
 const node = (op: string, input: string, output: string, ...attrs: Field[]) =>
@@ -69,7 +69,7 @@ const node = (op: string, input: string, output: string, ...attrs: Field[]) =>
  * ValueInfoProto of a float tensor; a string dim is symbolic, `null` dims: shape not recorded.
  * `field`: 11 input, 12 output.
  */
-function floatTensorInfo(field: number, name: string, dims: (number | string)[] | null): Field {
+export function floatTensorInfo(field: number, name: string, dims: (number | string)[] | null): Field {
   const shape = dims === null ? [] : [msg(2, ...dims.map((d) => msg(1, typeof d === 'number' ? int(1, d) : str(2, d))))];
   const tensorType = msg(1, int(1, FLOAT), ...shape);
   return msg(field, str(1, name), msg(2, tensorType));

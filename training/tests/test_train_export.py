@@ -65,7 +65,7 @@ class TrainExportTest(unittest.TestCase):
         self.assertEqual(man["file"], "unit-test-model.onnx")
         self.assertEqual(man["input"], {"size": 32, "layout": "NCHW", "mean": [0.5] * 3, "std": [0.5] * 3})
         self.assertEqual(man["crop"], {"policy": "margin", "margin": 0.3, "size": 64})
-        self.assertEqual(man["output"], {"meaning": "logit_fake"})
+        self.assertEqual(man["output"], {"meaning": "logit_fake", "explanation": {"output": "cam", "method": "grad-cam"}})
         self.assertEqual(man["training"]["arch"], "resnet_xs")
         self.assertEqual(man["training"]["epochs"], 2)
         for k in ("frame_auc", "frame_logloss", "video_auc", "video_logloss"):

@@ -1,4 +1,4 @@
-"""CLI: `python -m unmask_train train ...` and `python -m unmask_train export ...` (run from training/)."""
+"""CLI: `python -m unmask_train train|export|ensemble ...` (run from training/)."""
 from __future__ import annotations
 
 import argparse
@@ -11,34 +11,74 @@ import torch
 
 
 def _train(a: argparse.Namespace) -> int:
+    import os
+
+    from .ensemble_runs import plan_members, write_ensemble_manifest
+    from .model import default_size
+    from .models_temporal import is_temporal
     from .train import TrainConfig, command_line, train
 
     cfg = TrainConfig(
-        crops=a.crops, out=a.out, arch=a.arch, size=a.size, epochs=a.epochs, max_minutes=a.max_minutes, seed=a.seed,
+        crops=a.crops, out=a.out, arch=a.arch, size=a.size or default_size(a.arch), epochs=a.epochs,
+        max_minutes=a.max_minutes, seed=a.seed,
         sbi_ratio=a.sbi_ratio, real_dirs=a.real_dirs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
         warmup_epochs=a.warmup_epochs, patience=a.patience, select=a.select, holdout_frac=a.holdout_frac,
         samples_per_epoch=a.samples_per_epoch, workers=a.workers, threads=a.threads, cache=not a.no_cache,
         resume=a.resume, augment=a.augment, command=command_line(),
+        loss=a.loss, margin=a.margin, mining=a.mining, init=a.init, freeze_backbone=a.freeze_backbone,
+        unfreeze=a.unfreeze, unfreeze_epochs=a.unfreeze_epochs, balance=a.balance,
+        folds=a.folds, fold=a.fold or 0, bagging=a.bagging, bag=a.bag or 0, val_limit=a.val_limit,
     )
-    summary = train(cfg)
-    if summary is not None and a.export:
-        from .export import export_run
+    if is_temporal(a.arch):  # clips of consecutive crops (clip_train.py)
+        from .clip_train import clip_config, train_clips as train  # noqa: F811
 
-        onnx_path, man_path, check = export_run(Path(a.out), Path(a.export), a.name or f"unmask-{a.arch}")
-        print(json.dumps({"onnx": str(onnx_path), "manifest": str(man_path), **check}))
+        cfg = clip_config(cfg, clip_len=a.clip_len, clip_stride=a.clip_stride, rnn=a.rnn, backbone=a.backbone,
+                          max_gap=a.max_gap)
+    members = plan_members(cfg, all_folds=a.fold is None, all_bags=a.bag is None, seeds=a.seeds)
+    if len(members) > 1 and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise SystemExit("under torchrun, train one member per invocation (--fold I, --bag I, one --seeds value), "
+                         "then join them with `python -m unmask_train ensemble`")
+    name = a.name or f"unmask-{a.arch}"
+    manifests = []
+    for m in members:
+        if m.suffix:
+            print(f"=== member {m.suffix}: {m.cfg.out}", flush=True)
+        summary = train(m.cfg)
+        if summary is not None and a.export:
+            from .export import export_run
+
+            onnx_path, man_path, check = export_run(Path(m.cfg.out), Path(a.export),
+                                                    f"{name}-{m.suffix}" if m.suffix else name,
+                                                    explain=not a.no_explain)
+            manifests.append(man_path)
+            print(json.dumps({"onnx": str(onnx_path), "manifest": str(man_path), **check}))
+    if len(manifests) > 1:
+        ens = write_ensemble_manifest(Path(a.export) / f"{name}.ensemble.json", name, manifests,
+                                      f"{len(manifests)} members ({', '.join(m.suffix for m in members)}); {command_line()}")
+        print(json.dumps({"ensemble": str(ens)}))
+    return 0
+
+
+def _ensemble(a: argparse.Namespace) -> int:
+    from .ensemble_runs import write_ensemble_manifest
+
+    out = write_ensemble_manifest(Path(a.out), a.name, [Path(m) for m in a.manifests], a.notes)
+    print(json.dumps({"ensemble": str(out)}))
     return 0
 
 
 def _export(a: argparse.Namespace) -> int:
     from .export import export_run
 
-    onnx_path, man_path, check = export_run(Path(a.run), Path(a.out), a.name, a.version, a.weights, a.opset)
+    onnx_path, man_path, check = export_run(Path(a.run), Path(a.out), a.name, a.version, a.weights, a.opset,
+                                            explain=not a.no_explain)
     print(json.dumps({"onnx": str(onnx_path), "manifest": str(man_path), **check}))
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
     from .model import arch_names
+    from .models_temporal import temporal_arch_names
 
     p = argparse.ArgumentParser(prog="python -m unmask_train")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -46,8 +86,10 @@ def parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a frame classifier on `unmask extract` crops")
     t.add_argument("--crops", nargs="+", required=True, help="crops dir(s) written by `unmask extract`")
     t.add_argument("--out", required=True, help="run dir, e.g. runs/sbi-small (checkpoints, log.jsonl, loss.png)")
-    t.add_argument("--arch", default="resnet_s", choices=arch_names())
-    t.add_argument("--size", type=int, default=128, help="model input side in pixels")
+    t.add_argument("--arch", default="resnet_s", choices=arch_names() + temporal_arch_names(),
+                   help="frame model, or a temporal (clip) model: c3d, rnn, ftcn")
+    t.add_argument("--size", type=int, default=None,
+                   help="model input side in pixels (default per arch: 128; efficientnet-bN 224-528, xception 299)")
     t.add_argument("--epochs", type=int, default=30)
     t.add_argument("--max-minutes", type=float, default=None, help="wall-clock training budget (cosine LR fits into it)")
     t.add_argument("--seed", type=int, default=0)
@@ -68,6 +110,33 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--augment", default="light", choices=["light", "strong", "none"],
                    help="augmentation preset: light (default), strong (DFDC-winner strength, long runs), none")
     t.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
+    t.add_argument("--loss", default="bce", choices=["bce", "triplet"],
+                   help="triplet: train the embedding with triplet margin loss (+ a linear probe), then --init a bce run")
+    t.add_argument("--margin", type=float, default=0.3, help="triplet margin (L2-normalised embeddings)")
+    t.add_argument("--mining", default="batch-hard", choices=["batch-hard", "random"], help="triplets from each batch")
+    t.add_argument("--init", default=None, help="start from this run dir (best.pt) or checkpoint of the same --arch")
+    t.add_argument("--freeze-backbone", action="store_true", help="train only the head (e.g. after a triplet run)")
+    t.add_argument("--unfreeze", default="none", choices=["none", "greedy"],
+                   help="greedy: train the head first, then unfreeze one layer group per --unfreeze-epochs, top down")
+    t.add_argument("--unfreeze-epochs", type=int, default=1, help="epochs per greedy unfreezing stage")
+    t.add_argument("--balance", default="pairs", choices=["pairs", "sampler", "none"],
+                   help="pairs: REAL/FAKE pairs (default); sampler: class-balanced draws; none: natural class ratio")
+    t.add_argument("--folds", type=int, default=0, help="k folds by identity; the held-out fold gives holdout_* metrics")
+    t.add_argument("--fold", type=int, default=None, help="train this fold only (default with --folds: every fold)")
+    t.add_argument("--bagging", type=int, default=0,
+                   help="K balanced bags: all minority faces + 1/K of the majority each; one model per bag")
+    t.add_argument("--bag", type=int, default=None, help="train this bag only (default with --bagging: every bag)")
+    t.add_argument("--seeds", type=int, nargs="+", default=None, help="one run per seed (an ensemble with --export)")
+    t.add_argument("--val-limit", type=int, default=0,
+                   help="validate on about this many val faces (whole videos, half FAKE); for short CPU runs")
+    t.add_argument("--no-explain", action="store_true", help="export without the explanation-map output")
+    c = t.add_argument_group("temporal archs (c3d, rnn, ftcn): clips of consecutive crops (`unmask extract --sample clip:N`)")
+    c.add_argument("--clip-len", type=int, default=16, help="frames per clip (T)")
+    c.add_argument("--clip-stride", type=int, default=None, help="validation/scan window stride (default T/2)")
+    c.add_argument("--rnn", default="gru", choices=["gru", "lstm"], help="rnn: bidirectional GRU or LSTM")
+    c.add_argument("--backbone", default="resnet_xs", choices=arch_names(),
+                   help="rnn: frame arch embedding each frame (--init a run of it to start from its weights)")
+    c.add_argument("--max-gap", type=int, default=0, help="cut a track where it misses more sampled frames than this")
     t.add_argument("--export", default=None, help="after training, export ONNX + manifest to this dir")
     t.add_argument("--name", default=None, help="model name for --export (default unmask-<arch>)")
     t.set_defaults(func=_train)
@@ -80,14 +149,30 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--weights", default="best", choices=["best", "last"])
     e.add_argument("--opset", type=int, default=13)
     e.add_argument("--threads", type=int, default=2)
+    e.add_argument("--no-explain", action="store_true", help="no explanation-map output (Grad-CAM / attention)")
     e.set_defaults(func=_export)
+
+    n = sub.add_parser("ensemble", help="write an ensemble manifest (unmask.ensemble/1) listing member manifests")
+    n.add_argument("manifests", nargs="+", help="member model manifests (*.manifest.json)")
+    n.add_argument("--out", required=True, help="ensemble manifest path, e.g. ../models/x.ensemble.json")
+    n.add_argument("--name", required=True)
+    n.add_argument("--notes", default="")
+    n.add_argument("--threads", type=int, default=2)
+    n.set_defaults(func=_ensemble)
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     a = parser().parse_args(argv)
     torch.set_num_threads(a.threads)
-    return a.func(a)
+    from .export import ExportError
+
+    try:
+        return a.func(a)
+    except (ValueError, FileNotFoundError, ExportError) as e:
+        # Bad options or inputs (CropDataError is a ValueError): one line, no stack trace.
+        print(f"unmask_train: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Export a training run to ONNX plus the JSON manifest that `src/models/manifest.ts` validates.
 
 The ONNX graph takes `input` [N, 3, S, S] float32 (RGB, (rgb/255 - mean)/std) and returns `logit`
-[N, 1], the uncalibrated logit of FAKE; the manifest carries mean/std, crop policy, temperature
-and decision band. The export is checked with onnx.checker and by running the ONNX file with the
+[N, 1], the uncalibrated logit of FAKE, plus, for models with a features/GAP/linear head, a second
+output with an explanation map [N, 1, h, w] (`cam`: Grad-CAM, or `attention` for attention models;
+see explain.py) that the manifest names in `output.explanation`. The manifest carries mean/std, crop
+policy, temperature and decision band. The export is checked with onnx.checker and by running the ONNX file with the
 first available runtime (onnx reference evaluator, Python onnxruntime, or Node's onnxruntime-node
 from the repository) against PyTorch.
 """
@@ -16,13 +18,14 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import onnx
 import torch
 from torch import nn
 
+from .explain import ExplainedModel, explanation_kind
 from .model import build_model, count_params, load_checkpoint
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -45,44 +48,51 @@ def load_run(run_dir: Path, weights: str = "best") -> Tuple[nn.Module, Dict, Dic
     return model, ckpt, final
 
 
-def export_onnx(model: nn.Module, size: int, path: Path, opset: int = 13) -> None:
+def export_onnx(model: nn.Module, size: int, path: Path, opset: int = 13,
+                explain: bool = True) -> Optional[Tuple[str, str]]:
+    """Writes the ONNX file; returns (map output name, method) when a map output was added."""
+    kind = explanation_kind(model) if explain else None
+    net = ExplainedModel(model) if kind else model
+    outputs = ["logit"] + ([kind[0]] if kind else [])
     dummy = torch.zeros(2, 3, size, size)
-    kwargs = dict(input_names=["input"], output_names=["logit"], opset_version=opset, do_constant_folding=True,
-                  dynamic_axes={"input": {0: "N"}, "logit": {0: "N"}})
+    kwargs = dict(input_names=["input"], output_names=outputs, opset_version=opset, do_constant_folding=True,
+                  dynamic_axes={"input": {0: "N"}, **{o: {0: "N"} for o in outputs}})
     # PyTorch >= 2.5 has a second (dynamo) exporter, the default in recent versions; keep the
     # TorchScript one, which handles dynamic_axes the same way on every version.
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False
     with torch.no_grad():
-        torch.onnx.export(model, dummy, str(path), **kwargs)
+        torch.onnx.export(net, dummy, str(path), **kwargs)
+    return kind
 
 
-def check_graph(path: Path, size: int) -> None:
+def check_graph(path: Path, size: int, outputs: Sequence[str] = ("logit",)) -> None:
     m = onnx.load(str(path))
     onnx.checker.check_model(m)
     inputs = [i for i in m.graph.input if i.name not in {t.name for t in m.graph.initializer}]
-    if [i.name for i in inputs] != ["input"] or [o.name for o in m.graph.output] != ["logit"]:
+    if [i.name for i in inputs] != ["input"] or [o.name for o in m.graph.output] != list(outputs):
         raise ExportError(f"unexpected graph io: {[i.name for i in inputs]} -> {[o.name for o in m.graph.output]}")
     dims = inputs[0].type.tensor_type.shape.dim
     if not dims[0].dim_param or [d.dim_value for d in dims[1:]] != [3, size, size]:
         raise ExportError(f"input shape is not [N,3,{size},{size}]")
 
 
-def _run_reference(path: Path, x: np.ndarray) -> Optional[np.ndarray]:
+# Each runtime returns every graph output, in graph order.
+def _run_reference(path: Path, x: np.ndarray) -> Optional[List[np.ndarray]]:
     try:
         from onnx.reference import ReferenceEvaluator  # onnx >= 1.13
     except ImportError:
         return None
-    return np.asarray(ReferenceEvaluator(str(path)).run(None, {"input": x})[0])
+    return [np.asarray(o) for o in ReferenceEvaluator(str(path)).run(None, {"input": x})]
 
 
-def _run_onnxruntime_py(path: Path, x: np.ndarray) -> Optional[np.ndarray]:
+def _run_onnxruntime_py(path: Path, x: np.ndarray) -> Optional[List[np.ndarray]]:
     try:
         import onnxruntime as ort
     except ImportError:
         return None
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return np.asarray(sess.run(["logit"], {"input": x})[0])
+    return [np.asarray(o) for o in sess.run(None, {"input": x})]
 
 
 _NODE_SCRIPT = r"""
@@ -94,12 +104,12 @@ const [model, inFile, shapeJson, outFile] = process.argv.slice(1);
   const data = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
   const sess = await ort.InferenceSession.create(model);
   const res = await sess.run({ input: new ort.Tensor('float32', data, JSON.parse(shapeJson)) });
-  fs.writeFileSync(outFile, JSON.stringify({ dims: res.logit.dims, data: Array.from(res.logit.data) }));
+  fs.writeFileSync(outFile, JSON.stringify(sess.outputNames.map((n) => ({ dims: res[n].dims, data: Array.from(res[n].data) }))));
 })().catch((e) => { console.error(e); process.exit(1); });
 """
 
 
-def _run_onnxruntime_node(path: Path, x: np.ndarray) -> Optional[np.ndarray]:
+def _run_onnxruntime_node(path: Path, x: np.ndarray) -> Optional[List[np.ndarray]]:
     """Run with the repository's onnxruntime-node: the same runtime the TypeScript side uses."""
     node = shutil.which("node")
     if node is None or not (REPO_ROOT / "node_modules" / "onnxruntime-node").is_dir():
@@ -111,8 +121,7 @@ def _run_onnxruntime_node(path: Path, x: np.ndarray) -> Optional[np.ndarray]:
                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
         if r.returncode != 0:
             raise ExportError(f"onnxruntime-node failed: {r.stderr.strip()[-500:]}")
-        res = json.loads(out.read_text())
-        return np.asarray(res["data"], dtype=np.float32).reshape(res["dims"])
+        return [np.asarray(o["data"], dtype=np.float32).reshape(o["dims"]) for o in json.loads(out.read_text())]
 
 
 RUNTIMES = (("onnx.reference", _run_reference), ("onnxruntime", _run_onnxruntime_py),
@@ -120,20 +129,22 @@ RUNTIMES = (("onnx.reference", _run_reference), ("onnxruntime", _run_onnxruntime
 
 
 def verify_onnx(model: nn.Module, path: Path, size: int, atol: float = 1e-4, batch: int = 3) -> Tuple[Optional[str], float]:
-    """(runtime used, max |torch - onnx|) on a random batch; (None, nan) when no runtime is available.
+    """(runtime used, max |torch - onnx| over every output) on a random batch; (None, nan) when no
+    runtime is available. `model` returns a tensor or a tuple of tensors (the graph's outputs, in order).
 
     The batch differs from the export's dummy batch, which also checks the dynamic batch axis.
     """
     x = torch.rand(batch, 3, size, size, generator=torch.Generator().manual_seed(0)) * 2 - 1
     with torch.no_grad():
-        ref = model(x).numpy()
+        out = model(x)
+    refs = [r.numpy() for r in (out if isinstance(out, (tuple, list)) else (out,))]
     for name, run in RUNTIMES:
         got = run(path, x.numpy())
         if got is None:
             continue
-        if got.shape != ref.shape:
-            raise ExportError(f"{name}: output shape {got.shape}, torch {ref.shape}")
-        err = float(np.abs(got - ref).max())
+        if [g.shape for g in got] != [r.shape for r in refs]:
+            raise ExportError(f"{name}: output shapes {[g.shape for g in got]}, torch {[r.shape for r in refs]}")
+        err = max(float(np.abs(g - r).max()) for g, r in zip(got, refs))
         if err > atol:
             raise ExportError(f"{name}: ONNX and PyTorch differ by {err:.3g} > {atol}")
         return name, err
@@ -152,7 +163,8 @@ def torch_cpu_ms_per_face(model: nn.Module, size: int, batch: int = 8, repeats: 
     return (time.perf_counter() - t) / repeats / batch * 1000
 
 
-def build_manifest(name: str, version: str, ckpt: Dict, final: Dict, notes: str) -> Dict:
+def build_manifest(name: str, version: str, ckpt: Dict, final: Dict, notes: str,
+                   explanation: Optional[Tuple[str, str]] = None) -> Dict:
     cfg = ckpt.get("config", {})
     if ckpt.get("margin") is None:
         raise ExportError("the run does not record the crop margin of its training crops")
@@ -170,7 +182,8 @@ def build_manifest(name: str, version: str, ckpt: Dict, final: Dict, notes: str)
         "input": {"size": int(ckpt["size"]), "layout": "NCHW", "mean": [float(v) for v in ckpt["mean"]],
                   "std": [float(v) for v in ckpt["std"]]},
         "crop": crop,
-        "output": {"meaning": "logit_fake"},
+        "output": {"meaning": "logit_fake",
+                   **({"explanation": {"output": explanation[0], "method": explanation[1]}} if explanation else {})},
         "calibration": {"temperature": float(final.get("temperature", 1.0))},
         "decision": {"realBelow": float(decision["realBelow"]), "fakeAbove": float(decision["fakeAbove"])},
         "training": {
@@ -204,14 +217,19 @@ def check_manifest(m: Dict) -> None:
 
 
 def export_run(run_dir: Path, out_dir: Path, name: str, version: str = "0.1.0", weights: str = "best",
-               opset: int = 13) -> Tuple[Path, Path, Dict]:
+               opset: int = 13, explain: bool = True) -> Tuple[Path, Path, Dict]:
+    from .clip_export import maybe_export_clip_run  # temporal runs export NCTHW clips (no explanation map)
+
+    clip = maybe_export_clip_run(run_dir, out_dir, name, version, weights, opset)
+    if clip is not None:
+        return clip
     model, ckpt, final = load_run(run_dir, weights)
     size = int(ckpt["size"])
     out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = out_dir / f"{name}.onnx"
-    export_onnx(model, size, onnx_path, opset)
-    check_graph(onnx_path, size)
-    runtime, err = verify_onnx(model, onnx_path, size)
+    kind = export_onnx(model, size, onnx_path, opset, explain)
+    check_graph(onnx_path, size, ["logit"] + ([kind[0]] if kind else []))
+    runtime, err = verify_onnx(ExplainedModel(model) if kind else model, onnx_path, size)
     if runtime is None:
         print("warning: no ONNX runtime available (onnx.reference, onnxruntime, onnxruntime-node); "
               "ONNX output not compared with PyTorch", flush=True)
@@ -221,7 +239,7 @@ def export_run(run_dir: Path, out_dir: Path, name: str, version: str = "0.1.0", 
              f"validation = DFDC (cross-dataset), temperature fitted on the same validation logits, so "
              f"calibrated log loss is optimistic; decision band is fixed on calibrated probability; "
              f"PyTorch CPU {ms:.2f} ms/face at batch 8 with {torch.get_num_threads()} threads.")
-    manifest = build_manifest(name, version, ckpt, final, notes)
+    manifest = build_manifest(name, version, ckpt, final, notes, kind)
     check_manifest(manifest)
     man_path = out_dir / f"{name}.manifest.json"
     man_path.write_text(json.dumps(manifest, indent=2) + "\n")

@@ -13,16 +13,24 @@ from torch import nn
 
 ArchFactory = Callable[[int], nn.Module]
 _REGISTRY: Dict[str, ArchFactory] = {}
+_DEFAULT_SIZES: Dict[str, int] = {}
+DEFAULT_SIZE = 128
 
 
-def register(name: str) -> Callable[[ArchFactory], ArchFactory]:
+def register(name: str, default_size: int = DEFAULT_SIZE) -> Callable[[ArchFactory], ArchFactory]:
+    """`default_size`: the input side `--size` defaults to for this arch."""
     def deco(fn: ArchFactory) -> ArchFactory:
         if name in _REGISTRY:
             raise ValueError(f"arch {name!r} registered twice")
         _REGISTRY[name] = fn
+        _DEFAULT_SIZES[name] = default_size
         return fn
 
     return deco
+
+
+def default_size(arch: str) -> int:
+    return _DEFAULT_SIZES.get(arch, DEFAULT_SIZE)
 
 
 def arch_names() -> list[str]:
@@ -171,3 +179,7 @@ def mbv2_s(size: int) -> nn.Module:
     resnet_s on CPU; meant for GPU runs."""
     stages = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 3, 2), (6, 96, 2, 1), (6, 160, 2, 2)]
     return mobilenet(stages, stem=16, last=512)
+
+
+# Families defined in their own modules register themselves on import (after the names above exist).
+from . import models_frame  # noqa: E402,F401

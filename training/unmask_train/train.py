@@ -30,7 +30,16 @@ from . import dist as D
 from . import metrics as M
 from .augment import AUGMENT_PRESETS
 from .data import CropDataError, EvalSet, Face, ImageStore, PairSampler, TrainSet, holdout_by_components, load_crop_set
+from .metric_learning import MINING, TripletModule, triplet_step_loss
 from .model import build_model, count_params, load_checkpoint
+from .splits import (BALANCE_MODES, ClassBalancedSampler, NaturalSampler, bag_subset, describe_classes, fold_split,
+                     subsample_by_key)
+from .transfer import LayerSchedule, load_init
+
+# Folds and bags are drawn with this fixed seed, not --seed: fold i / bag i is the same set of
+# identities / videos for every seed of an ensemble.
+PARTITION_SEED = 0
+LOSSES = ("bce", "triplet")
 
 
 @dataclass
@@ -57,6 +66,19 @@ class TrainConfig:
     cache: bool = True
     resume: bool = False
     augment: str = "light"  # a key of AUGMENT_PRESETS, or "none" (diagnostics)
+    loss: str = "bce"  # "bce", or "triplet": embedding + linear probe (metric_learning.py)
+    margin: float = 0.3  # triplet margin on L2-normalised embeddings
+    mining: str = "batch-hard"  # triplet mining in the batch: "batch-hard" or "random"
+    init: Optional[str] = None  # run dir (its best.pt) or checkpoint whose weights start this run
+    freeze_backbone: bool = False  # train the head only (transfer.py)
+    unfreeze: str = "none"  # "greedy": layer-wise unfreezing, head first (transfer.py)
+    unfreeze_epochs: int = 1  # epochs per greedy stage
+    balance: str = "pairs"  # "pairs" (PairSampler), "sampler" (class-balanced draws), "none" (splits.py)
+    folds: int = 0  # >= 2: k folds by identity; fold `fold` is held out (holdout_* metrics)
+    fold: int = 0
+    bagging: int = 0  # >= 2: train on bag `bag`: all minority-class faces + a 1/K share of the majority
+    bag: int = 0
+    val_limit: int = 0  # > 0: validate on about this many val faces (whole videos, half FAKE), for short runs
     mean: Tuple[float, float, float] = (0.5, 0.5, 0.5)
     std: Tuple[float, float, float] = (0.5, 0.5, 0.5)
     command: str = ""
@@ -96,6 +118,13 @@ def load_splits(cfg: TrainConfig) -> Splits:
         cs = load_crop_set(d)
         train += [f for f in cs.faces if f.label == 0]
     train, holdout = holdout_by_components(train, cfg.holdout_frac, cfg.seed)
+    if cfg.folds:
+        train, held = fold_split(train, cfg.folds, cfg.fold, PARTITION_SEED)
+        holdout += held
+    if cfg.bagging:
+        train = bag_subset(train, cfg.bagging, cfg.bag, PARTITION_SEED)
+    if cfg.val_limit and len(val) > cfg.val_limit:
+        val = subsample_by_key(val, cfg.val_limit, PARTITION_SEED)
     if not train:
         raise CropDataError("no training faces (split == 'train')")
     return Splits(train, val, holdout, test, margin, crop_size)
@@ -136,7 +165,9 @@ def seed_everything(seed: int) -> None:
 
 
 def unwrap(model: nn.Module) -> nn.Module:
-    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+    """The classifier inside DDP and/or the triplet wrapper (what checkpoints and validation use)."""
+    m = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+    return m.net if isinstance(m, TripletModule) else m
 
 
 def save_plot(history: List[Dict], path: Path) -> bool:
@@ -177,6 +208,10 @@ class Trainer:
             raise ValueError(f"--augment must be one of {', '.join(AUGMENT_PRESETS)}, none")
         if cfg.batch_size % 2:
             raise ValueError("--batch-size must be even (REAL/FAKE pairs)")
+        for name, value, allowed in (("--loss", cfg.loss, LOSSES), ("--balance", cfg.balance, BALANCE_MODES),
+                                     ("--mining", cfg.mining, MINING)):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}")
         self.cfg, self.env = cfg, env
         self.run = Path(cfg.out)
         self.splits = load_splits(cfg)
@@ -192,17 +227,25 @@ class Trainer:
         if cfg.cache:
             log(env, f"decoded images in {time.time() - t0:.1f}s")
 
-        self.model = build_model(cfg.arch, cfg.size).to(env.device)
-        log(env, f"arch {cfg.arch}: {count_params(self.model) / 1e6:.2f} M params, device {env.device}, world {env.world_size}")
-        if env.distributed:
-            self.model = nn.parallel.DistributedDataParallel(
-                self.model, device_ids=[env.local_rank] if env.device.type == "cuda" else None)
+        net = build_model(cfg.arch, cfg.size)
+        if cfg.init:
+            log(env, load_init(net, cfg.init, cfg.arch))
+        self.layers = LayerSchedule(net, cfg.freeze_backbone, cfg.unfreeze, cfg.unfreeze_epochs)
+        self.model = (TripletModule(net) if cfg.loss == "triplet" else net).to(env.device)
+        log(env, f"arch {cfg.arch}: {count_params(net) / 1e6:.2f} M params, device {env.device}, world {env.world_size}, "
+                 f"loss {cfg.loss}, train classes {describe_classes(s.train)}")
+        self.wrap_ddp()
         self.opt = torch.optim.AdamW(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
         self.amp = env.device.type == "cuda"
         self.scaler = make_grad_scaler(self.amp)
 
-        pairs = (cfg.samples_per_epoch or len(s.train)) // 2
-        self.sampler = PairSampler(s.train, cfg.sbi_ratio, pairs, cfg.seed, rank=env.rank, world_size=env.world_size)
+        samples = cfg.samples_per_epoch or len(s.train)
+        if cfg.balance == "pairs":
+            self.sampler = PairSampler(s.train, cfg.sbi_ratio, samples // 2, cfg.seed, rank=env.rank, world_size=env.world_size)
+        elif cfg.balance == "sampler":
+            self.sampler = ClassBalancedSampler(s.train, cfg.sbi_ratio, samples, cfg.seed, env.rank, env.world_size)
+        else:
+            self.sampler = NaturalSampler(s.train, samples, cfg.seed, env.rank, env.world_size)
         self.train_loader = DataLoader(
             TrainSet(s.train, self.train_store, cfg.mean, cfg.std, AUGMENT_PRESETS.get(cfg.augment)),
             batch_size=cfg.batch_size, sampler=self.sampler,
@@ -219,6 +262,16 @@ class Trainer:
         self.bad_epochs = 0
         self.history: List[Dict] = []
         self.elapsed = 0.0  # training seconds over all sessions (for --max-minutes across resumes)
+        self.loss_parts: Dict[str, float] = {}  # per-epoch means of the loss terms (triplet runs)
+
+    def wrap_ddp(self) -> None:
+        """(Re)wraps the model in DDP, which registers the trainable parameters once: called again
+        whenever greedy unfreezing changes them."""
+        if not self.env.distributed:
+            return
+        inner = self.model.module if isinstance(self.model, nn.parallel.DistributedDataParallel) else self.model
+        self.model = nn.parallel.DistributedDataParallel(
+            inner, device_ids=[self.env.local_rank] if self.env.device.type == "cuda" else None)
 
     def eval_loader(self, faces: List[Face], store: ImageStore) -> DataLoader:
         return DataLoader(EvalSet(faces, store, self.cfg.mean, self.cfg.std), batch_size=64,
@@ -268,11 +321,16 @@ class Trainer:
 
     def train_epoch(self, started: float) -> Tuple[float, int, bool]:
         """Mean loss, images seen, and whether the time budget cut the epoch short."""
+        if self.layers.apply(self.epoch):
+            self.wrap_ddp()
+            log(self.env, f"epoch {self.epoch + 1}: {self.layers.current} of {len(self.layers.groups)} layer groups train")
         self.model.train()
+        self.layers.freeze_bn()
         self.sampler.set_epoch(self.epoch)
         torch.manual_seed(self.cfg.seed * 100003 + self.epoch)  # DataLoader worker seeds per epoch, resumable
         warmup = int(self.cfg.warmup_epochs * self.steps_per_epoch)
         total_loss, seen = 0.0, 0
+        parts = {"train_triplet": 0.0, "train_probe_bce": 0.0}
         for x, y, _ in self.train_loader:
             # Single process: stop mid-epoch when the budget runs out. Under DDP every rank must take
             # the same number of steps, so the budget is only checked by rank 0 between epochs.
@@ -283,8 +341,13 @@ class Trainer:
             x = x.to(self.env.device, non_blocking=True)
             y = y.float().to(self.env.device, non_blocking=True)
             with torch.autocast(device_type="cuda", dtype=torch.float16) if self.amp else contextlib.nullcontext():
-                logits = self.model(x).flatten()
-            loss = F.binary_cross_entropy_with_logits(logits.float(), y)
+                out = self.model(x)
+            if self.cfg.loss == "triplet":
+                loss, t_part, b_part = triplet_step_loss(out, y, self.cfg.margin, self.cfg.mining)
+                parts["train_triplet"] += t_part * len(y)
+                parts["train_probe_bce"] += b_part * len(y)
+            else:
+                loss = F.binary_cross_entropy_with_logits(out.flatten().float(), y)
             self.opt.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.step(self.opt)
@@ -292,6 +355,8 @@ class Trainer:
             self.step += 1
             total_loss += float(loss) * len(y)
             seen += len(y)
+            if self.cfg.loss == "triplet":
+                self.loss_parts = {k: v / seen for k, v in parts.items()}
         return total_loss / max(1, seen), seen, False
 
     def validate(self) -> Dict[str, Optional[float]]:
@@ -318,7 +383,8 @@ class Trainer:
             stop = cut
             if env.is_main:
                 row = {"epoch": self.epoch, "step": self.step, "lr": self.opt.param_groups[0]["lr"],
-                       "train_loss": train_loss, "train_img_per_s": seen * env.world_size / max(train_s, 1e-9),
+                       "train_loss": train_loss, **self.loss_parts,
+                       "train_img_per_s": seen * env.world_size / max(train_s, 1e-9),
                        **self.validate()}
                 row["seconds"] = time.time() - t0
                 self.history.append(row)

@@ -1,0 +1,88 @@
+/**
+ * Ensemble manifest (schema `unmask.ensemble/1`): one JSON file that stands for several frame models,
+ * e.g. the K bags, k folds or seeds of one training recipe (written by `python -m unmask_train train
+ * --bagging K --export DIR` or `python -m unmask_train ensemble`). Anywhere a model manifest path is
+ * accepted by {@link Ensemble.load} (so `unmask scan --model x.ensemble.json`), it expands into its
+ * members, which are then scored exactly like `--model a --model b ...`: the mean of the members'
+ * calibrated logits (soft voting).
+ *
+ * ```json
+ * { "schema": "unmask.ensemble/1", "name": "unmask-b0-bagged",
+ *   "members": ["unmask-b0-bag0.manifest.json", "unmask-b0-bag1.manifest.json"],
+ *   "combine": "mean-calibrated-logit" }
+ * ```
+ * `members` are model manifest paths relative to the ensemble file; nesting ensembles is not allowed.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { InvalidManifestError } from '../util/errors.js';
+
+export const ENSEMBLE_SCHEMA = 'unmask.ensemble/1';
+
+export const EnsembleManifestSchema = z.object({
+  schema: z.literal(ENSEMBLE_SCHEMA),
+  name: z.string().min(1),
+  /** Member model manifests, relative to the ensemble file. */
+  members: z.array(z.string().min(1)).min(1),
+  /** How members are combined; the only one is what {@link Ensemble} does. */
+  combine: z.literal('mean-calibrated-logit').default('mean-calibrated-logit'),
+  notes: z.string().optional(),
+  createdAt: z.string().optional(),
+});
+export type EnsembleManifest = z.infer<typeof EnsembleManifestSchema>;
+
+/** True for parsed JSON that declares itself an ensemble manifest (whether or not it is valid). */
+export function isEnsembleManifestJson(json: unknown): boolean {
+  return typeof json === 'object' && json !== null && (json as { schema?: unknown }).schema === ENSEMBLE_SCHEMA;
+}
+
+/**
+ * Member manifest paths (absolute) of the ensemble manifest at `path`.
+ *
+ * @throws InvalidManifestError if the file is not a valid ensemble manifest or a member is itself one.
+ */
+export async function readEnsembleMembers(path: string): Promise<string[]> {
+  const abs = resolve(path);
+  const json = await readJson(abs);
+  const r = EnsembleManifestSchema.safeParse(json);
+  if (!r.success) {
+    const first = r.error.issues[0];
+    throw new InvalidManifestError(`${path}: ${first?.path.join('.') || '(root)'}: ${first?.message}`);
+  }
+  const members = r.data.members.map((m) => resolve(dirname(abs), m));
+  for (const m of members) {
+    if (isEnsembleManifestJson(await readJson(m).catch(() => null))) {
+      throw new InvalidManifestError(`${path}: member ${m} is itself an ensemble manifest (nesting is not supported)`);
+    }
+  }
+  return members;
+}
+
+/**
+ * Replaces every ensemble manifest in `paths` by its members, in place and in order; other paths
+ * (model manifests, unreadable files: their loader reports those) pass through unchanged.
+ */
+export async function expandEnsembleManifests(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    const json = await readJson(resolve(p)).catch(() => null);
+    if (isEnsembleManifestJson(json)) out.push(...(await readEnsembleMembers(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new InvalidManifestError(`cannot read ${path}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidManifestError(`${path} is not valid JSON`);
+  }
+}

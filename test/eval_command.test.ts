@@ -1,0 +1,226 @@
+/**
+ * `unmask eval` end to end through the CLI: a tiny index of clips rendered from the face-api photos,
+ * two tiny ONNX models (so members and their ensemble are measured), the scan cache (a re-run scans
+ * nothing; a torn cache resumes), calibration, and the one-line errors.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { before, test } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { readIndexCsv, writeIndexCsv, type IndexRow } from '../src/datasets/index_row.js';
+import { readEvalResults, type EvalResults } from '../src/eval/eval_results.js';
+import { loadManifest } from '../src/models/manifest.js';
+import * as fx from './helpers/media_fixtures.js';
+import { writeModel } from './helpers/model_fixtures.js';
+
+const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+function unmask(...args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+}
+
+const work = mkdtempSync(join(tmpdir(), 'unmask-eval-'));
+const index = join(work, 'index.csv');
+let modelA: string, modelB: string;
+let rows: IndexRow[];
+/** Options shared by every run: few frames, so the suite stays quick. */
+const common = () => ['--model', modelA, '--model', modelB, '--sample', 'uniform:3', '--bootstrap', '200', '--threads', '1'];
+
+before(async () => {
+  const dir = join(work, 'models');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(dir);
+  modelA = await writeModel(dir, 'tiny-a');
+  // a second member that sees the crops differently (other normalisation), with its own band
+  modelB = await writeModel(dir, 'tiny-b', (m) => {
+    m.input.mean = [0.2, 0.2, 0.2];
+    m.input.std = [0.3, 0.3, 0.3];
+    m.calibration.temperature = 2;
+    m.decision = { realBelow: 0.5, fakeAbove: 0.5 };
+  });
+  const clip = (photo: number) => fx.faceClip({ seconds: 1, width: 480, photo });
+  const row = (path: string, label: 'REAL' | 'FAKE', method: string, compression: string, split: 'val' | 'test' = 'test'): IndexRow => ({
+    path, label, dataset: 'demo', split, group: `g:${path}`, method, compression,
+  });
+  rows = [
+    row(await clip(1), 'REAL', '', 'c23'),
+    row(await clip(2), 'REAL', '', 'c40'),
+    row(await clip(3), 'FAKE', 'Swap', 'c23'),
+    row(await clip(4), 'FAKE', 'Reenact', 'c40'),
+    row(await clip(5), 'FAKE', 'Swap', 'c40'),
+    row(fx.noFaceClip(), 'REAL', '', 'c23'),
+    row(join(work, 'missing.mp4'), 'FAKE', 'Swap', 'c23'),
+    row(await clip(6), 'REAL', '', 'c23', 'val'),
+    row(await clip(3), 'FAKE', 'Swap', 'c23', 'val'),
+  ];
+  // the val rows are the same files again under another split; a path listed twice is scanned once
+  await writeIndexCsv(rows, index);
+});
+
+/** The last line of stderr: the error line (an `eval: N inputs...` line may come before it). */
+const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
+
+function run(out: string, ...extra: string[]) {
+  return unmask('eval', index, '--out', out, ...common(), ...extra);
+}
+
+test('eval writes a valid results.json, videos.csv and a summary; a re-run scans nothing', async () => {
+  const out = join(work, 'run1');
+  const p = run(out, '--split', 'test');
+  assert.equal(p.status, 0, p.stderr);
+  const r = await readEvalResults(join(out, 'results.json')); // validates against the schema
+  const testRows = rows.filter((x) => x.split === 'test');
+  assert.equal(r.schema, 'unmask.eval/1');
+  assert.deepEqual(r.models.map((m) => m.key), ['tiny-a', 'tiny-b']);
+  assert.deepEqual(r.filter, { split: 'test' });
+  assert.equal(r.timings.scanned, testRows.length);
+  assert.equal(r.timings.cached, 0);
+
+  // every scorer x (frame + each strategy at video level) x grouping
+  const scorers = ['tiny-a', 'tiny-b', 'ensemble'];
+  for (const model of scorers) {
+    const mine = r.evaluations.filter((e) => e.model === model);
+    assert.ok(mine.some((e) => e.level === 'frame' && e.groupBy === 'all'), `${model} frame`);
+    for (const s of ['mean-logit', 'confident', 'identity']) assert.ok(mine.some((e) => e.level === 'video' && e.strategy === s && e.groupBy === 'all'), `${model} ${s}`);
+    const groups = new Set(mine.filter((e) => e.level === 'video' && e.strategy === 'mean-logit').map((e) => `${e.groupBy}:${e.group}`));
+    assert.deepEqual([...groups].sort(), ['all:', 'compression:c23', 'compression:c40', 'dataset:demo', 'method:demo/Reenact', 'method:demo/Swap']);
+  }
+  const all = r.evaluations.find((e) => e.model === 'tiny-a' && e.level === 'video' && e.strategy === 'mean-logit' && e.groupBy === 'all')!;
+  // 5 clips with faces scored; the no-face clip and the missing file are left out and counted
+  assert.equal(all.metrics.n, 5);
+  assert.equal(all.metrics.unscored, 2);
+  assert.equal(all.metrics.positives, 3);
+  assert.ok(all.metrics.auc !== null && all.metrics.aucCi95 !== null);
+  // method group: fakes of the method plus the data set's reals
+  const reenact = r.evaluations.find((e) => e.model === 'tiny-a' && e.level === 'video' && e.strategy === 'mean-logit' && e.group === 'demo/Reenact')!;
+  assert.equal(reenact.metrics.positives, 1);
+  assert.equal(reenact.metrics.negatives, 2);
+  const frame = r.evaluations.find((e) => e.model === 'tiny-a' && e.level === 'frame' && e.groupBy === 'all')!;
+  assert.ok(frame.metrics.n > all.metrics.n, 'frame level counts faces');
+
+  assert.equal(r.videos.length, testRows.length * scorers.length);
+  const noFace = r.videos.find((v) => v.path === fx.noFaceClip() && v.model === 'tiny-a')!;
+  assert.equal(noFace.verdict, 'NO_FACE');
+  assert.equal(noFace.probability, null);
+  assert.deepEqual(r.failures.map((f) => f.code), ['NOT_FOUND']);
+  assert.equal(r.worst.filter((w) => w.model === 'ensemble').length, 5);
+  for (const w of r.worst) assert.match(w.thumbnail ?? '', /^data:image\/jpeg;base64,/);
+
+  const csv = parse(readFileSync(join(out, 'videos.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+  assert.equal(csv.length, testRows.length * scorers.length * 3);
+  assert.deepEqual(Object.keys(csv[0]), ['path', 'label', 'dataset', 'method', 'compression', 'model', 'strategy', 'verdict', 'probability']);
+  assert.match(p.stdout, /AUC \[95% CI\]/);
+  assert.match(p.stdout, /tiny-a\s+video\s+mean-logit/);
+
+  // same models, same options: everything comes from the cache
+  const again = run(out, '--split', 'test');
+  assert.equal(again.status, 0, again.stderr);
+  const r2 = await readEvalResults(join(out, 'results.json'));
+  assert.equal(r2.timings.scanned, 0);
+  assert.equal(r2.timings.cached, testRows.length);
+  assert.deepEqual(r2.evaluations, r.evaluations);
+});
+
+test('an interrupted run (torn cache) resumes: only the unfinished inputs are scanned', async () => {
+  const out = join(work, 'run2');
+  assert.equal(run(out, '--split', 'test').status, 0);
+  const first = await readEvalResults(join(out, 'results.json'));
+  const cacheDir = join(out, 'cache');
+  const file = join(cacheDir, readdirSync(cacheDir).find((f) => f.endsWith('.jsonl'))!);
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  // as if killed while writing the third line
+  writeFileSync(file, `${lines[0]}\n${lines[1]}\n${lines[2].slice(0, 40)}`);
+  const p = run(out, '--split', 'test');
+  assert.equal(p.status, 0, p.stderr);
+  const r = await readEvalResults(join(out, 'results.json'));
+  assert.equal(r.timings.cached, 2);
+  assert.equal(r.timings.scanned, lines.length - 2);
+  assert.deepEqual(r.evaluations, first.evaluations, 'same numbers as the uninterrupted run');
+  // the torn line is skipped and later lines start on a line of their own
+  assert.equal(readFileSync(file, 'utf8').split('\n').filter(Boolean).filter((l) => { try { JSON.parse(l); return true; } catch { return false; } }).length, lines.length);
+});
+
+test('--fit-calibration writes calibrated manifests that load and point at the same ONNX file', async () => {
+  const out = join(work, 'run1'); // reuses the first test's scan cache
+  const p = run(out, '--split', 'test', '--fit-calibration', '--calibration-split', 'val');
+  assert.equal(p.status, 0, p.stderr);
+  const r: EvalResults = await readEvalResults(join(out, 'results.json'));
+  assert.equal(r.calibration?.length, 2);
+  for (const c of r.calibration!) {
+    assert.equal(c.method, 'temperature');
+    assert.ok(c.temperature! > 0);
+    assert.ok(Number.isFinite(c.eceAfter) && Number.isFinite(c.logLossAfter));
+    const loaded = await loadManifest(c.manifestOut);
+    const original = await loadManifest(c.model === 'tiny-a' ? modelA : modelB);
+    assert.equal(loaded.onnxPath, original.onnxPath);
+    assert.equal(loaded.manifest.calibration.temperature, c.temperature);
+    assert.ok(c.manifestOut.startsWith(join(out, 'calibrated')));
+  }
+  assert.match(p.stdout, /calibration/);
+
+  const platt = run(join(work, 'run1'), '--split', 'test', '--calibrate', index, '--calibration-split', 'val', '--calibration', 'platt', '--calibration-level', 'frame');
+  assert.equal(platt.status, 0, platt.stderr);
+  const rp = await readEvalResults(join(work, 'run1', 'results.json'));
+  assert.equal(rp.calibration?.length, 2);
+  for (const c of rp.calibration!) {
+    assert.equal(c.method, 'platt');
+    assert.ok(c.a! > 0 && Number.isFinite(c.b!));
+    const copy = await loadManifest(c.manifestOut);
+    // the intercept moves the band: sigmoid(logit(p) - b)
+    const band = (await loadManifest(c.model === 'tiny-a' ? modelA : modelB)).manifest.decision;
+    const shifted = 1 / (1 + Math.exp(-(Math.log(band.fakeAbove / (1 - band.fakeAbove)) - c.b!)));
+    assert.ok(Math.abs(copy.manifest.decision.fakeAbove - shifted) < 1e-9);
+  }
+});
+
+test('one class only: outputs are written with null AUC and a note, then a one-line error (exit 2)', async () => {
+  const onlyFake = join(work, 'fakes.csv');
+  await writeIndexCsv(rows.filter((x) => x.label === 'FAKE' && x.split === 'test'), onlyFake);
+  const out = join(work, 'run1'); // reuses the first test's scan cache
+  const p = unmask('eval', onlyFake, '--out', out, ...common());
+  assert.equal(p.status, 2);
+  assert.match(lastLine(p.stderr), /^unmask: only FAKE inputs after filtering: AUC, EER and AP need both classes/);
+  const r = await readEvalResults(join(out, 'results.json'));
+  const all = r.evaluations.find((e) => e.groupBy === 'all' && e.level === 'video')!;
+  assert.equal(all.metrics.auc, null);
+  assert.equal(all.metrics.eer, null);
+  assert.match(all.metrics.note ?? '', /need both classes/);
+  assert.ok(Number.isFinite(all.metrics.logLoss) && Number.isFinite(all.metrics.accuracy));
+  assert.match(p.stdout, /note: only FAKE samples/);
+});
+
+test('bad inputs: one-line errors with exit 2', async () => {
+  const out = join(work, 'bad');
+  const cases: [string[], RegExp][] = [
+    [['eval', join(work, 'nope.csv'), '--out', out], /^unmask: cannot read .*nope\.csv/],
+    [['eval', index, '--out', out, '--model', 'no-such-model'], /^unmask: unknown model "no-such-model"/],
+    [['eval', index, '--out', out, '--split', 'train', ...common()], /^unmask: no rows in .* with split=train/],
+    [['eval', index, '--out', out, '--strategy', 'vote'], /^unmask: --strategy must be one of/],
+    [['eval', index, '--out', out, '--calibrate', index, '--fit-calibration'], /^unmask: choose one of --calibrate and --fit-calibration/],
+  ];
+  const broken = join(work, 'broken.csv');
+  writeFileSync(broken, 'path,label,dataset,split,group,method\n/x.mp4,MAYBE,demo,test,g,\n');
+  cases.push([['eval', broken, '--out', out], /^unmask: .*broken\.csv:2: label/]);
+  for (const [args, re] of cases) {
+    const p = unmask(...args);
+    assert.equal(p.status, 2, `${args.join(' ')}: ${p.stderr}`);
+    assert.match(p.stderr.trim(), re);
+    assert.equal(p.stderr.trim().split('\n').length, 1, p.stderr);
+  }
+  assert.ok(!existsSync(join(out, 'results.json')));
+  // the index read back has the rows written (sanity of the fixture)
+  assert.equal((await readIndexCsv(index)).length, rows.length);
+});
+
+test('cache fingerprint: defaults spelled out or left out are one key; other sampling is another', async () => {
+  const { cacheFingerprint, resolveRunModels } = await import('../src/eval/eval_runner.js');
+  const models = await resolveRunModels([modelA]);
+  const sampling = { kind: 'uniform', count: 3 } as const;
+  const implicit = cacheFingerprint(models, { sampling, detector: {}, tracker: {} });
+  assert.equal(cacheFingerprint(models, { sampling, detector: { minScore: 0.6, maxFaces: 4, rescale: 'auto', passes: 'fast' }, tracker: {} }), implicit);
+  assert.notEqual(cacheFingerprint(models, { sampling: { kind: 'uniform', count: 4 }, detector: {}, tracker: {} }), implicit);
+  assert.notEqual(cacheFingerprint(await resolveRunModels([modelA, modelB]), { sampling, detector: {}, tracker: {} }), implicit);
+});

@@ -1,0 +1,274 @@
+"""Clips of consecutive face crops of one track, for the temporal families (models_temporal.py).
+
+Input: a crops directory written by `unmask extract --sample clip:N` (consecutive frames), schema
+`unmask.extract/1`. Each record's faces are grouped by track id and ordered by frame; a track is cut
+into *segments* wherever it misses a sampled frame (by default any miss: a temporal model must never be
+shown a jump as if it were motion). The windowing rules are the same as the scanner's
+(src/pipeline/clip_scoring.ts), so validation scores what `unmask scan` scores:
+
+- a segment of n >= T frames gives windows starting at 0, stride, 2*stride, ..., plus one ending at
+  the last frame when the stride does not land there;
+- a segment of n < T frames gives one window, padded by reflection: 1 frame -> that frame T times;
+  a b c -> a b c b a b c b ...;
+- the score of a frame is the mean of the logits of the windows that contain it.
+"""
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from .augment import AugmentConfig, augment
+from .data import LABELS, RECORD_SCHEMA, CropDataError, ImageStore, _WorkerRng, normalise, read_labels, to_tensor
+
+
+# --- windowing (pure; mirrored by src/pipeline/clip_scoring.ts) -----------------------------------
+
+
+def reflect_index(i: int, n: int) -> int:
+    """Position i >= 0 of an endless reflection of 0..n-1 (0 1 .. n-1 n-2 .. 1 0 1 ..); n = 1 gives 0."""
+    if n < 1:
+        raise ValueError(f"cannot reflect into an empty segment (n={n})")
+    if n == 1:
+        return 0
+    period = 2 * (n - 1)
+    j = i % period
+    return j if j < n else period - j
+
+
+def window_indices(n: int, clip_len: int, start: int = 0) -> List[int]:
+    """The clip_len positions of a window starting at `start` in a segment of n frames (reflected past the end)."""
+    return [reflect_index(start + k, n) for k in range(clip_len)]
+
+
+def plan_windows(n: int, clip_len: int, stride: int) -> List[List[int]]:
+    """Windows covering every frame of a segment of n frames (see the module docstring)."""
+    if clip_len < 1 or not 1 <= stride <= clip_len:
+        raise ValueError(f"need clip length >= 1 and 1 <= stride <= clip length, got T={clip_len}, stride={stride}")
+    if n < 1:
+        return []
+    if n <= clip_len:
+        return [window_indices(n, clip_len)]
+    starts = list(range(0, n - clip_len + 1, stride))
+    if starts[-1] != n - clip_len:
+        starts.append(n - clip_len)
+    return [list(range(s, s + clip_len)) for s in starts]
+
+
+def split_segments(positions: Sequence[int], max_gap: int = 0) -> List[List[int]]:
+    """Indices into `positions` (sorted sampled-frame positions of one track) cut into runs whose steps
+    skip at most `max_gap` sampled frames."""
+    segs: List[List[int]] = []
+    for i, p in enumerate(positions):
+        if segs and p - positions[segs[-1][-1]] <= max_gap + 1:
+            segs[-1].append(i)
+        else:
+            segs.append([i])
+    return segs
+
+
+def frame_means(n_frames: int, windows: Sequence[Sequence[int]], logits: Sequence[float]) -> np.ndarray:
+    """Per-frame mean of the logits of the windows containing the frame (each window counted once)."""
+    total = np.zeros(n_frames, dtype=np.float64)
+    count = np.zeros(n_frames, dtype=np.int64)
+    for w, z in zip(windows, logits):
+        for i in set(w):
+            total[i] += z
+            count[i] += 1
+    if (count == 0).any():
+        raise ValueError("some frames are covered by no window")
+    return total / count
+
+
+# --- data ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Consecutive crops of one track of one record."""
+
+    key: str
+    label: int
+    dataset: str
+    split: str
+    group: str
+    method: str
+    track: int
+    frames: Tuple[int, ...]  # frame indices
+    images: Tuple[int, ...]  # indices into ClipSet.paths
+
+
+@dataclass
+class ClipSet:
+    segments: List[Segment]
+    paths: List[str]  # every crop image, once
+    margin: Optional[float]
+    crop_size: Optional[int]
+    sampling: List[object]  # distinct `sampling` policies of the records (for the run log and manifest)
+
+
+def load_clip_set(crops_dirs: Sequence[str | Path], max_gap: int = 0) -> ClipSet:
+    """Segments of every `ok` record listed in the labels.csv of each directory."""
+    out = ClipSet(segments=[], paths=[], margin=None, crop_size=None, sampling=[])
+    for d in crops_dirs:
+        root = Path(d).resolve()
+        for row in read_labels(root):
+            rec_path = root / f"{row['key']}.json"
+            if not rec_path.is_file():
+                continue
+            rec = json.loads(rec_path.read_text(encoding="utf-8"))
+            if rec.get("schema") != RECORD_SCHEMA:
+                raise CropDataError(f"{rec_path}: schema {rec.get('schema')!r}, expected {RECORD_SCHEMA!r}")
+            if rec.get("status") != "ok":
+                continue
+            crop = rec.get("crop", {})
+            if out.margin is None:
+                out.margin, out.crop_size = crop.get("margin"), crop.get("size")
+            elif crop.get("margin") != out.margin:
+                raise CropDataError(f"{rec_path}: crop margin {crop.get('margin')} differs from {out.margin}")
+            if rec.get("sampling") not in out.sampling:
+                out.sampling.append(rec.get("sampling"))
+            out.segments += _record_segments(root, row, rec, out.paths, max_gap)
+    return out
+
+
+def _record_segments(root: Path, row: Dict[str, str], rec: Dict, paths: List[str], max_gap: int) -> List[Segment]:
+    decoded = rec.get("framesDecoded") or sorted({f["frameIndex"] for f in rec.get("faces", [])})
+    position = {f: i for i, f in enumerate(decoded)}
+    by_track: Dict[int, List[Dict]] = defaultdict(list)
+    for f in rec.get("faces", []):
+        by_track[int(f["trackId"])].append(f)
+    segs: List[Segment] = []
+    for track, faces in sorted(by_track.items()):
+        faces.sort(key=lambda f: f["frameIndex"])
+        pos = [position.get(f["frameIndex"], f["frameIndex"]) for f in faces]
+        for run in split_segments(pos, max_gap):
+            first = len(paths)
+            paths.extend(str(root / faces[i]["file"]) for i in run)
+            segs.append(Segment(
+                key=row["key"], label=LABELS[row["label"]], dataset=row.get("dataset", ""), split=row.get("split", ""),
+                group=row.get("group", "") or row["key"], method=row.get("method", ""), track=track,
+                frames=tuple(faces[i]["frameIndex"] for i in run), images=tuple(range(first, len(paths)))))
+    return segs
+
+
+def clip_tensor(store: ImageStore, seg: Segment, window: Sequence[int], mean: Sequence[float], std: Sequence[float],
+                rng: Optional[random.Random] = None, augment_cfg: Optional[AugmentConfig] = None) -> torch.Tensor:
+    """[3, T, S, S] normalised clip. With augmentation, every frame gets the same random draw (one seed
+    per clip), so augmentation adds no flicker a temporal model could learn as a cue."""
+    seed = rng.random() if (rng is not None and augment_cfg is not None) else None
+    frames = []
+    for i in window:
+        img = to_tensor(store.get(seg.images[i])[0])
+        if seed is not None:
+            img = augment(img, random.Random(seed), augment_cfg)  # type: ignore[arg-type]
+        frames.append(normalise(img, mean, std))
+    return torch.stack(frames, dim=1)
+
+
+class ClipTrainSet(Dataset):
+    """Index code = segment index * MAX_START + window start; the sampler chooses both."""
+
+    MAX_START = 1 << 20
+
+    def __init__(self, segments: Sequence[Segment], store: ImageStore, clip_len: int, mean: Sequence[float],
+                 std: Sequence[float], augment_cfg: Optional[AugmentConfig] = None) -> None:
+        self.segments = list(segments)
+        self.store, self.clip_len = store, clip_len
+        self.mean, self.std = list(mean), list(std)
+        self.augment_cfg = augment_cfg
+        self._rng = _WorkerRng()
+
+    def __len__(self) -> int:
+        return len(self.segments) * self.MAX_START
+
+    def __getitem__(self, code: int) -> Tuple[torch.Tensor, float, int]:
+        seg = self.segments[code // self.MAX_START]
+        window = window_indices(len(seg.frames), self.clip_len, code % self.MAX_START)
+        x = clip_tensor(self.store, seg, window, self.mean, self.std, self._rng.get(), self.augment_cfg)
+        return x, float(seg.label), code
+
+
+class BalancedClipSampler(Sampler[int]):
+    """REAL/FAKE pairs of training windows, drawn with replacement. Within a class, a window is drawn
+    uniformly over all window starts of all segments (so long tracks weigh more than a detector's
+    short false tracks). Under DDP each rank draws its own stream (seed, epoch, rank)."""
+
+    def __init__(self, segments: Sequence[Segment], clip_len: int, pairs_per_epoch: int, seed: int,
+                 rank: int = 0, world_size: int = 1) -> None:
+        self.by_label: Dict[int, Tuple[List[int], List[int]]] = {}
+        for label in (0, 1):
+            idx = [i for i, s in enumerate(segments) if s.label == label]
+            self.by_label[label] = (idx, [max(1, len(segments[i].frames) - clip_len + 1) for i in idx])
+            if not idx:
+                raise CropDataError(f"no {'FAKE' if label else 'REAL'} training clips")
+        self.segments = list(segments)
+        self.clip_len = clip_len
+        self.pairs = max(1, pairs_per_epoch // world_size)
+        self.seed, self.rank, self.epoch = seed, rank, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return 2 * self.pairs
+
+    def __iter__(self) -> Iterator[int]:
+        rng = random.Random(f"{self.seed}/{self.epoch}/{self.rank}")
+        for _ in range(self.pairs):
+            for label in (0, 1):
+                idx, weights = self.by_label[label]
+                s = rng.choices(idx, weights)[0]
+                start = rng.randrange(max(1, len(self.segments[s].frames) - self.clip_len + 1))
+                yield s * ClipTrainSet.MAX_START + start
+
+
+@dataclass(frozen=True)
+class PlannedClip:
+    segment: int  # index into the segment list
+    window: Tuple[int, ...]  # positions within the segment
+
+
+def plan_clips(segments: Sequence[Segment], clip_len: int, stride: int) -> List[PlannedClip]:
+    return [PlannedClip(si, tuple(w)) for si, s in enumerate(segments) for w in plan_windows(len(s.frames), clip_len, stride)]
+
+
+class ClipEvalSet(Dataset):
+    def __init__(self, segments: Sequence[Segment], clips: Sequence[PlannedClip], store: ImageStore,
+                 mean: Sequence[float], std: Sequence[float]) -> None:
+        self.segments, self.clips, self.store = list(segments), list(clips), store
+        self.mean, self.std = list(mean), list(std)
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __getitem__(self, i: int) -> Tuple[torch.Tensor, float, int]:
+        c = self.clips[i]
+        seg = self.segments[c.segment]
+        return clip_tensor(self.store, seg, c.window, self.mean, self.std), float(seg.label), i
+
+
+def segment_frame_scores(segments: Sequence[Segment], clips: Sequence[PlannedClip],
+                         clip_logits: np.ndarray) -> Tuple[List[str], List[int], np.ndarray]:
+    """(record key, label, logit) per frame of every segment, each frame's logit being the mean of the
+    clips covering it: what `unmask scan` reports per face."""
+    by_seg: Dict[int, Tuple[List[Tuple[int, ...]], List[float]]] = defaultdict(lambda: ([], []))
+    for c, z in zip(clips, clip_logits):
+        by_seg[c.segment][0].append(c.window)
+        by_seg[c.segment][1].append(float(z))
+    keys: List[str] = []
+    labels: List[int] = []
+    scores: List[np.ndarray] = []
+    for si, seg in enumerate(segments):
+        windows, logits = by_seg[si]
+        scores.append(frame_means(len(seg.frames), windows, logits))
+        keys += [seg.key] * len(seg.frames)
+        labels += [seg.label] * len(seg.frames)
+    return keys, labels, np.concatenate(scores) if scores else np.zeros(0)
