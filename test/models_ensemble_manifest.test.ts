@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Ensemble } from '../src/models/ensemble.js';
 import { expandEnsembleManifests, readEnsembleMembers } from '../src/models/ensemble_manifest.js';
+import { resolveModels } from '../src/models/registry.js';
 import { ScanModels } from '../src/pipeline/scan_models.js';
 import { InvalidManifestError } from '../src/util/errors.js';
 import { makeCrop, tempDir, writeModel } from './helpers/model_fixtures.js';
@@ -26,6 +27,8 @@ describe('ensemble manifest', () => {
     assert.deepEqual(await expandEnsembleManifests([c, ens]), [c, a, b]);
     // Paths that are not ensembles (even missing ones) pass through for their loader to report.
     assert.deepEqual(await expandEnsembleManifests([join(dir, 'missing.json')]), [join(dir, 'missing.json')]);
+    // The registry's resolveModels does the same after resolving each argument.
+    assert.deepEqual(await resolveModels([ens, c], dir), [a, b, c]);
   });
 
   it('loads as an Ensemble whose prediction is the mean of the members', async () => {

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { loadManifest } from '../models/manifest.js';
 import { DEFAULT_FACE_DETECTOR_OPTIONS } from '../faces/face_detector_options.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../faces/tracker.js';
-import { packageRoot, resolveModel } from '../models/registry.js';
+import { packageRoot, resolveModels } from '../models/registry.js';
 import type { ScanOptions } from '../pipeline/scanner.js';
 import { Scanner } from '../pipeline/scanner.js';
 import type { ScanResult } from '../pipeline/scan_result.js';
@@ -50,7 +50,7 @@ async function sha256Of(paths: readonly string[]): Promise<string> {
  * its manifest. Throws the registry's / manifest's one-line errors (unknown model, bad manifest).
  */
 export async function resolveRunModels(args: readonly string[]): Promise<RunModel[]> {
-  const paths = await Promise.all((args.length ? args : [undefined]).map((a) => resolveModel(a)));
+  const paths = await resolveModels(args); // ensemble manifests count as their members
   const loaded = await Promise.all(paths.map((p) => loadManifest(p)));
   const keys = modelKeys(loaded.map((l) => l.manifest));
   return Promise.all(
@@ -70,7 +70,8 @@ export async function resolveRunModels(args: readonly string[]): Promise<RunMode
 }
 
 /** The options of a scan that change its face scores (the cache key). */
-export type ScanSettings = Pick<ScanOptions, 'sampling' | 'detector' | 'tracker'>;
+/** `sampling` undefined: the scanner's default (uniform:32, or a clip model's own policy, fixed by the models' hashes). */
+export type ScanSettings = Pick<ScanOptions, 'detector' | 'tracker'> & { sampling?: ScanOptions['sampling'] };
 
 /**
  * The cache key: models, effective options (defaults filled in, so `{}` and the defaults spelled
@@ -82,7 +83,7 @@ export function cacheFingerprint(models: readonly RunModel[], settings: ScanSett
     v: 1,
     unmask: packageVersion(),
     models: models.map((m) => m.sha256),
-    sampling: sortKeys(settings.sampling),
+    sampling: settings.sampling ? sortKeys(settings.sampling) : 'model-default',
     detector: sortKeys({ ...DEFAULT_FACE_DETECTOR_OPTIONS, ...defined(settings.detector) }),
     tracker: sortKeys({ ...DEFAULT_TRACKER_OPTIONS, ...defined(settings.tracker) }),
   };

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { InputNotFoundError, UnmaskError } from '../util/errors.js';
+import { expandEnsembleManifests } from './ensemble_manifest.js';
 import { isFile } from './files.js';
 
 /** File-name suffix of a shipped manifest: `<name>.manifest.json`. */
@@ -131,6 +132,15 @@ export async function resolveModel(nameOrPath?: string, modelsDir: string = ship
   if (found) return found.manifestPath;
   const known = models.length ? `shipped models: ${models.map((m) => m.name).join(', ')}` : 'no models are shipped';
   throw new UnmaskError('UNKNOWN_MODEL', `unknown model "${nameOrPath}" (${known}); or pass the path of a model manifest`);
+}
+
+/**
+ * {@link resolveModel} for every argument (none: the default model), with ensemble manifests
+ * (`unmask.ensemble/1`, see ensemble_manifest.ts) replaced by their member manifests, in order.
+ */
+export async function resolveModels(args: readonly string[], modelsDir: string = shippedModelsDir()): Promise<string[]> {
+  const paths = await Promise.all((args.length ? args : [undefined]).map((a) => resolveModel(a, modelsDir)));
+  return expandEnsembleManifests(paths);
 }
 
 function looksLikePath(s: string): boolean {

@@ -16,10 +16,9 @@ import { join } from 'node:path';
 import { BlazeFaceDetector } from '../faces/blazeface.js';
 import { type CropOptions, DEFAULT_CROP_OPTIONS } from '../faces/crop.js';
 import { Ensemble } from '../models/ensemble.js';
-import { expandEnsembleManifests } from '../models/ensemble_manifest.js';
 import type { FrameClassifier } from '../models/frame_classifier.js';
 import { loadManifest } from '../models/manifest.js';
-import { resolveModel } from '../models/registry.js';
+import { resolveModels } from '../models/registry.js';
 import { writeExplanationMaps, type WrittenMap } from '../render/explain_maps.js';
 import { InvalidOptionError } from '../util/errors.js';
 import { analyzeFaces } from './face_analysis.js';
@@ -48,8 +47,7 @@ export class FaceExplainer {
    */
   static async create(options: Partial<ScanOptions> = {}): Promise<FaceExplainer> {
     const opt: ScanOptions = { ...DEFAULT_SCAN_OPTIONS, ...options };
-    const resolved = await Promise.all((opt.models.length ? opt.models : [undefined]).map((m) => resolveModel(m)));
-    const paths = await expandEnsembleManifests(resolved);
+    const paths = await resolveModels(opt.models);
     const manifests = await Promise.all(paths.map(async (p) => (await loadManifest(p)).manifest));
     const warnings = manifests
       .filter((m) => m.kind !== 'frame' || !m.output.explanation)

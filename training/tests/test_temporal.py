@@ -16,7 +16,7 @@ from torch import nn
 
 from unmask_train import clips as C
 from unmask_train.clip_export import check_clip_graph, export_clip_onnx, export_clip_run, verify_clip_onnx
-from unmask_train.clip_train import ClipTrainConfig, check_clip_config, load_clip_init, train_clips
+from unmask_train.clip_train import BackboneFreeze, ClipTrainConfig, check_clip_config, load_clip_init, train_clips
 from unmask_train.data import ImageStore
 from unmask_train.model import build_model
 from unmask_train.models_temporal import FTCN, ClipSpec, build_clip_model, temporal_arch_names
@@ -163,6 +163,24 @@ class ArchTest(unittest.TestCase):
             with self.assertRaises(ValueError):
                 load_clip_init(build_clip_model("c3d", bad.spec()), bad)
 
+    def test_frozen_backbone(self):
+        m = build_clip_model("rnn", ClipSpec(size=32, clip_len=4))
+        freeze = BackboneFreeze(m, frozen=True)
+        self.assertTrue(freeze.apply(0))
+        self.assertFalse(freeze.apply(1), "applied once")
+        m.train()
+        freeze.freeze_bn()
+        self.assertTrue(all(not p.requires_grad for p in m.backbone.parameters()))
+        self.assertTrue(all(p.requires_grad for p in m.rnn.parameters()))
+        self.assertTrue(all(not b.training for b in m.backbone.modules() if isinstance(b, nn.BatchNorm2d)))
+        before = {k: v.clone() for k, v in m.backbone.state_dict().items()}
+        opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=0.1)
+        m(torch.randn(2, 3, 4, 32, 32)).sum().backward()
+        opt.step()
+        for k, v in m.backbone.state_dict().items():
+            self.assertTrue(torch.equal(v, before[k]), k)
+        self.assertFalse(BackboneFreeze(m, frozen=False).apply(0))
+
     def test_unsupported_options_are_refused(self):
         for kw in ({"loss": "triplet"}, {"folds": 3}, {"bagging": 2}, {"freeze_backbone": True},
                    {"clip_stride": 9}, {"rnn": "tcn"}):
@@ -212,21 +230,46 @@ class ClipDataTest(unittest.TestCase):
             self.assertTrue(torch.equal(x1[:, k], f0 if k % 2 == 0 else f1))
         # training windows of short segments are padded the same way
         train = C.ClipTrainSet([short], store, t, [0.5] * 3, [0.5] * 3)
-        xt, y, _ = train[0]
+        xt, y, _ = train[C.clip_code(0, 0)]
         self.assertTrue(torch.equal(xt, x1))
         self.assertEqual(y, float(short.label))
 
     def test_balanced_sampler(self):
         cs = C.load_clip_set([self.root])
         train = [s for s in cs.segments if s.split == "train"]
-        sampler = C.BalancedClipSampler(train, 4, pairs_per_epoch=50, seed=0)
-        codes = list(sampler)
-        self.assertEqual(len(codes), 100)
-        labels = [train[c // C.ClipTrainSet.MAX_START].label for c in codes]
-        self.assertEqual(labels, [0, 1] * 50)
-        for c in codes:
-            seg = train[c // C.ClipTrainSet.MAX_START]
-            self.assertLessEqual(c % C.ClipTrainSet.MAX_START, max(0, len(seg.frames) - 4))
+        for ratio in (0.0, 0.5):
+            sampler = C.BalancedClipSampler(train, 4, pairs_per_epoch=50, seed=0, sbi_ratio=ratio)
+            codes = [C.decode_clip_code(c) for c in sampler]
+            self.assertEqual(len(codes), 100)
+            labels = [1 if sbi else train[si].label for si, _, sbi in codes]
+            self.assertEqual(labels, [0, 1] * 50)
+            for si, start, sbi in codes:
+                self.assertLessEqual(start, max(0, len(train[si].frames) - 4))
+            blended = [(r, f) for r, f in zip(codes[::2], codes[1::2]) if f[2]]
+            if ratio == 0:
+                self.assertEqual(blended, [])
+            else:
+                self.assertTrue(10 < len(blended) < 40, len(blended))
+                for r, f in blended:  # a self-blended FAKE is the copy of its REAL partner's window
+                    self.assertEqual(r, (f[0], f[1], False))
+        fakes_only_sbi = [s for s in train if s.label == 0]
+        self.assertEqual(C.BalancedClipSampler(fakes_only_sbi, 4, 10, 0, sbi_ratio=0.3).sbi_ratio, 1.0)
+        with self.assertRaises(C.CropDataError):
+            C.BalancedClipSampler(fakes_only_sbi, 4, 10, 0, sbi_ratio=0.0)
+
+    def test_self_blended_clip_is_one_blend_over_time(self):
+        cs = C.load_clip_set([self.root])
+        store = ImageStore(cs.paths, 32, cache=False)
+        # synthetic REAL faces are still: every frame (and its keypoints) is the same image
+        seg = next(s for s in cs.segments if s.label == 0 and len(s.frames) >= 4)
+        self.assertTrue(seg.sbi_usable())
+        ds = C.ClipTrainSet([seg], store, 4, [0.5] * 3, [0.5] * 3)
+        real, y0, _ = ds[C.clip_code(0, 0)]
+        fake, y1, _ = ds[C.clip_code(0, 0, sbi=True)]
+        self.assertEqual((y0, y1), (0.0, 1.0))
+        self.assertFalse(torch.equal(real, fake))
+        for k in range(1, 4):
+            self.assertTrue(torch.equal(fake[:, k], fake[:, 0]), "the same blend in every frame")
 
 
 class ClipTrainExportTest(unittest.TestCase):
@@ -273,6 +316,13 @@ class ClipTrainExportTest(unittest.TestCase):
         self.assertEqual(man["input"]["size"], 32)
         self.assertEqual(man["crop"], {"policy": "margin", "margin": 0.3, "size": 32})
         self.assertEqual(man["training"]["arch"], "ftcn")
+
+    def test_scan_sampling_follows_the_clip_records(self):
+        from unmask_train.clip_export import scan_sampling
+        stills = {"kind": "uniform", "count": 32}
+        self.assertEqual(scan_sampling({"clip_len": 16, "sampling": [{"kind": "clip", "count": 64}, stills]}), "clip:64")
+        self.assertEqual(scan_sampling({"clip_len": 16, "sampling": [stills]}), "clip:32")
+        self.assertEqual(scan_sampling({"clip_len": 40, "sampling": [{"kind": "clip", "count": 8}]}), "clip:40")
 
     def test_onnx_agrees_with_torch_for_every_arch(self):
         if self.check["runtime"] is None:

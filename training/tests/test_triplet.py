@@ -176,5 +176,37 @@ class TripletThenInitRunTest(unittest.TestCase):
         self.assertTrue(any(k.startswith("features.0") for k in moved), "the stem trained too")
 
 
+class GreedyRunResumeTest(unittest.TestCase):
+    """A new arch through the whole loop: greedy unfreezing, checkpoints per epoch, resume, loss plot."""
+
+    def test_efficientnet_greedy_run_resumes(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            crops = make_crops_dir(root / "crops", side=48, per_class=4, frames=2)
+            cfg = TrainConfig(crops=[str(crops)], out=str(root / "run"), arch="efficientnet-b0", size=32, epochs=1,
+                              batch_size=8, samples_per_epoch=16, workers=0, unfreeze="greedy", command="test")
+            train(cfg)
+            after_one = load_checkpoint(root / "run" / "epoch_001.pt")["model"]
+            cfg.epochs, cfg.resume = 2, True
+            summary = train(cfg)
+            run = root / "run"
+            rows = [json.loads(l) for l in (run / "log.jsonl").read_text().splitlines()]
+            self.assertEqual([r["epoch"] for r in rows], [1, 2])
+            self.assertEqual(summary["epochs_run"], 2)
+            for name in ("epoch_001.pt", "epoch_002.pt", "best.pt", "last.pt", "final.json"):
+                self.assertTrue((run / name).is_file(), name)
+            try:
+                import matplotlib  # noqa: F401
+                self.assertTrue((run / "loss.png").is_file())
+            except ImportError:
+                pass
+            end = load_checkpoint(run / "epoch_002.pt")["model"]
+            # Epoch 1 trained the head only; epoch 2 also the last feature block (features.8); the stem never.
+            self.assertTrue(torch.equal(after_one["features.0.0.weight"], end["features.0.0.weight"]), "stem frozen")
+            self.assertFalse(torch.equal(after_one["features.8.0.weight"], end["features.8.0.weight"]),
+                             "the last block was unfrozen in epoch 2")
+            self.assertFalse(torch.equal(after_one["head.weight"], end["head.weight"]))
+
+
 if __name__ == "__main__":
     unittest.main()

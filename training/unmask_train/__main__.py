@@ -114,7 +114,8 @@ def parser() -> argparse.ArgumentParser:
                    help="triplet: train the embedding with triplet margin loss (+ a linear probe), then --init a bce run")
     t.add_argument("--margin", type=float, default=0.3, help="triplet margin (L2-normalised embeddings)")
     t.add_argument("--mining", default="batch-hard", choices=["batch-hard", "random"], help="triplets from each batch")
-    t.add_argument("--init", default=None, help="start from this run dir (best.pt) or checkpoint of the same --arch")
+    t.add_argument("--init", default=None, help="start from this run dir (best.pt) or checkpoint of the same --arch; "
+                   "`faceapi` (--arch faceres): face-api.js's face-recognition weights from node_modules")
     t.add_argument("--freeze-backbone", action="store_true", help="train only the head (e.g. after a triplet run)")
     t.add_argument("--unfreeze", default="none", choices=["none", "greedy"],
                    help="greedy: train the head first, then unfreeze one layer group per --unfreeze-epochs, top down")
@@ -128,7 +129,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--bag", type=int, default=None, help="train this bag only (default with --bagging: every bag)")
     t.add_argument("--seeds", type=int, nargs="+", default=None, help="one run per seed (an ensemble with --export)")
     t.add_argument("--val-limit", type=int, default=0,
-                   help="validate on about this many val faces (whole videos, half FAKE); for short CPU runs")
+                   help="evaluate on about this many val (and test) faces (whole videos, half FAKE); short CPU runs")
     t.add_argument("--no-explain", action="store_true", help="export without the explanation-map output")
     c = t.add_argument_group("temporal archs (c3d, rnn, ftcn): clips of consecutive crops (`unmask extract --sample clip:N`)")
     c.add_argument("--clip-len", type=int, default=16, help="frames per clip (T)")

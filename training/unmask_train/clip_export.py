@@ -98,13 +98,11 @@ def torch_cpu_ms_per_clip(model: nn.Module, spec: ClipSpec, batch: int = 8, repe
 
 
 def scan_sampling(ckpt: Dict) -> str:
-    """The `--sample` policy scan should use: the training records' consecutive run length, when they were
-    extracted with one `clip:N` policy; else clip:max(32, 2T)."""
-    policies = ckpt.get("sampling") or []
+    """The `--sample` policy scan should use: the longest `clip:N` run the training records were extracted
+    with (records of stills carry other policies, which do not matter); else clip:max(32, 2T)."""
     t = int(ckpt["clip_len"])
-    if len(policies) == 1 and isinstance(policies[0], dict) and policies[0].get("kind") == "clip":
-        return f"clip:{max(int(policies[0]['count']), t)}"
-    return f"clip:{max(32, 2 * t)}"
+    counts = [int(p["count"]) for p in ckpt.get("sampling") or [] if isinstance(p, dict) and p.get("kind") == "clip"]
+    return f"clip:{max(max(counts), t)}" if counts else f"clip:{max(32, 2 * t)}"
 
 
 def build_clip_manifest(name: str, version: str, ckpt: Dict, final: Dict, notes: str) -> Dict:
@@ -146,7 +144,9 @@ def export_clip_run(run_dir: Path, out_dir: Path, name: str, version: str = "0.1
     if runtime is None:
         print("warning: no ONNX runtime available; ONNX output not compared with PyTorch", flush=True)
     ms = torch_cpu_ms_per_clip(model, spec)
-    notes = (f"{DATA_NOTE} {count_params(model) / 1e6:.2f} M params; clips of {spec.clip_len} consecutive "
+    sbi = ckpt.get("config", {}).get("sbi_ratio")
+    notes = (f"{DATA_NOTE} {count_params(model) / 1e6:.2f} M params; self-blended share of FAKE clips {sbi}; "
+             f"clips of {spec.clip_len} consecutive "
              f"{spec.size} px crops (NCTHW); windows of stride {ckpt['clip_stride']} per track, short tracks padded by "
              f"reflection, frame logit = mean of the clips covering it; temperature fitted on the validation frame "
              f"logits (calibrated log loss is optimistic); PyTorch CPU {ms:.1f} ms/clip at batch 8 with "

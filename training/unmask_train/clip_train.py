@@ -81,7 +81,9 @@ class BackboneFreeze:
 
     def __init__(self, model: nn.Module, frozen: bool) -> None:
         self.backbone = getattr(model, "backbone", None) if frozen else None
-        self.groups: List[nn.Module] = []
+        # groups as LayerSchedule logs them: [the rest (trains), the backbone (frozen)]
+        self.groups: List[nn.Module] = ([nn.ModuleList([m for n, m in model.named_children() if n != "backbone"]),
+                                         self.backbone] if self.backbone is not None else [])
         self.current: Optional[int] = None
 
     def apply(self, epoch: int) -> bool:
@@ -89,7 +91,7 @@ class BackboneFreeze:
             return False
         for p in self.backbone.parameters():
             p.requires_grad_(False)
-        self.current = 0
+        self.current = 1
         return True
 
     def freeze_bn(self) -> None:
@@ -180,13 +182,14 @@ class ClipTrainer(Trainer):
 
         frames = sum(len(seg.frames) for seg in s.train)
         pairs = (cfg.samples_per_epoch or max(cfg.batch_size, frames // cfg.clip_len)) // 2
-        self.sampler = BalancedClipSampler(s.train, cfg.clip_len, pairs, cfg.seed, env.rank, env.world_size)
+        self.sampler = BalancedClipSampler(s.train, cfg.clip_len, pairs, cfg.seed, cfg.sbi_ratio, env.rank, env.world_size)
         self.train_loader = DataLoader(
             ClipTrainSet(s.train, self.store, cfg.clip_len, cfg.mean, cfg.std, AUGMENT_PRESETS.get(cfg.augment)),
             batch_size=cfg.batch_size, sampler=self.sampler, num_workers=cfg.workers, drop_last=True,
             pin_memory=self.amp)
         self.steps_per_epoch = max(1, len(self.sampler) // cfg.batch_size)
-        log(env, f"{self.steps_per_epoch} steps/epoch of {cfg.batch_size} clips")
+        log(env, f"{self.steps_per_epoch} steps/epoch of {cfg.batch_size} clips; self-blended share of FAKE clips "
+                 f"{self.sampler.sbi_ratio:.2f} ({len(self.sampler.pools['sbi'][0])} REAL segments usable)")
         self.epoch = 0
         self.step = 0
         self.total_steps = cfg.epochs * self.steps_per_epoch

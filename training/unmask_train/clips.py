@@ -11,6 +11,10 @@ shown a jump as if it were motion). The windowing rules are the same as the scan
 - a segment of n < T frames gives one window, padded by reflection: 1 frame -> that frame T times;
   a b c -> a b c b a b c b ...;
 - the score of a frame is the mean of the logits of the windows that contain it.
+
+Self-blended clips (`--sbi-ratio`): as for frames (sbi.py), a FAKE clip can be made from a REAL window by
+blending every frame with an altered copy of itself, with the same random draw for the whole clip and
+each frame's own keypoints, so the blend follows the face as a face swap does.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from torch.utils.data import Dataset, Sampler
 
 from .augment import AugmentConfig, augment
 from .data import LABELS, RECORD_SCHEMA, CropDataError, ImageStore, _WorkerRng, normalise, read_labels, to_tensor
+from .sbi import SbiConfig, keypoints_usable, self_blend
 
 
 # --- windowing (pure; mirrored by src/pipeline/clip_scoring.ts) -----------------------------------
@@ -103,6 +108,12 @@ class Segment:
     track: int
     frames: Tuple[int, ...]  # frame indices
     images: Tuple[int, ...]  # indices into ClipSet.paths
+    keypoints: Tuple[np.ndarray, ...] = ()  # (6, 2) BlazeFace keypoints per frame, pixels of the crop as written
+    crop_size: int = 0  # side of the crops as written
+
+    def sbi_usable(self) -> bool:
+        """Every frame has a face geometry SBI can use (sbi.keypoints_usable)."""
+        return bool(self.keypoints) and all(keypoints_usable(k, self.crop_size) for k in self.keypoints)
 
 
 @dataclass
@@ -155,62 +166,90 @@ def _record_segments(root: Path, row: Dict[str, str], rec: Dict, paths: List[str
             segs.append(Segment(
                 key=row["key"], label=LABELS[row["label"]], dataset=row.get("dataset", ""), split=row.get("split", ""),
                 group=row.get("group", "") or row["key"], method=row.get("method", ""), track=track,
-                frames=tuple(faces[i]["frameIndex"] for i in run), images=tuple(range(first, len(paths)))))
+                frames=tuple(faces[i]["frameIndex"] for i in run), images=tuple(range(first, len(paths))),
+                keypoints=tuple(np.asarray(faces[i]["cropKeypoints"], dtype=np.float32).reshape(6, 2) for i in run),
+                crop_size=int(rec.get("crop", {}).get("size") or 0)))
     return segs
 
 
 def clip_tensor(store: ImageStore, seg: Segment, window: Sequence[int], mean: Sequence[float], std: Sequence[float],
-                rng: Optional[random.Random] = None, augment_cfg: Optional[AugmentConfig] = None) -> torch.Tensor:
-    """[3, T, S, S] normalised clip. With augmentation, every frame gets the same random draw (one seed
-    per clip), so augmentation adds no flicker a temporal model could learn as a cue."""
+                rng: Optional[random.Random] = None, augment_cfg: Optional[AugmentConfig] = None,
+                sbi_cfg: Optional[SbiConfig] = None) -> torch.Tensor:
+    """[3, T, S, S] normalised clip; self-blended when `sbi_cfg` is given. Augmentation and blending use one
+    random draw per clip for every frame, so they add no flicker a temporal model could learn as a cue."""
     seed = rng.random() if (rng is not None and augment_cfg is not None) else None
+    sbi_seed = (rng or random.Random(0)).random() if sbi_cfg is not None else None
     frames = []
     for i in window:
-        img = to_tensor(store.get(seg.images[i])[0])
+        arr, side = store.get(seg.images[i])
+        img = to_tensor(arr)
+        if sbi_seed is not None:
+            img, _ = self_blend(img, seg.keypoints[i] * (store.size / side), random.Random(sbi_seed), sbi_cfg)  # type: ignore[arg-type]
         if seed is not None:
             img = augment(img, random.Random(seed), augment_cfg)  # type: ignore[arg-type]
         frames.append(normalise(img, mean, std))
     return torch.stack(frames, dim=1)
 
 
+def clip_code(segment: int, start: int, sbi: bool = False) -> int:
+    """A training sample as one integer: segment, window start, and whether to self-blend it."""
+    return (segment * ClipTrainSet.MAX_START + start) * 2 + int(sbi)
+
+
+def decode_clip_code(code: int) -> Tuple[int, int, bool]:
+    rest, sbi = divmod(code, 2)
+    return rest // ClipTrainSet.MAX_START, rest % ClipTrainSet.MAX_START, bool(sbi)
+
+
 class ClipTrainSet(Dataset):
-    """Index code = segment index * MAX_START + window start; the sampler chooses both."""
+    """Samples by clip_code (segment, window start, self-blend flag); the sampler chooses them."""
 
     MAX_START = 1 << 20
 
     def __init__(self, segments: Sequence[Segment], store: ImageStore, clip_len: int, mean: Sequence[float],
-                 std: Sequence[float], augment_cfg: Optional[AugmentConfig] = None) -> None:
+                 std: Sequence[float], augment_cfg: Optional[AugmentConfig] = None,
+                 sbi_cfg: SbiConfig = SbiConfig()) -> None:
         self.segments = list(segments)
         self.store, self.clip_len = store, clip_len
         self.mean, self.std = list(mean), list(std)
-        self.augment_cfg = augment_cfg
+        self.augment_cfg, self.sbi_cfg = augment_cfg, sbi_cfg
         self._rng = _WorkerRng()
 
     def __len__(self) -> int:
-        return len(self.segments) * self.MAX_START
+        return len(self.segments) * self.MAX_START * 2
 
     def __getitem__(self, code: int) -> Tuple[torch.Tensor, float, int]:
-        seg = self.segments[code // self.MAX_START]
-        window = window_indices(len(seg.frames), self.clip_len, code % self.MAX_START)
-        x = clip_tensor(self.store, seg, window, self.mean, self.std, self._rng.get(), self.augment_cfg)
-        return x, float(seg.label), code
+        si, start, sbi = decode_clip_code(code)
+        seg = self.segments[si]
+        window = window_indices(len(seg.frames), self.clip_len, start)
+        x = clip_tensor(self.store, seg, window, self.mean, self.std, self._rng.get(), self.augment_cfg,
+                        self.sbi_cfg if sbi else None)
+        return x, 1.0 if sbi else float(seg.label), code
 
 
 class BalancedClipSampler(Sampler[int]):
-    """REAL/FAKE pairs of training windows, drawn with replacement. Within a class, a window is drawn
-    uniformly over all window starts of all segments (so long tracks weigh more than a detector's
-    short false tracks). Under DDP each rank draws its own stream (seed, epoch, rank)."""
+    """REAL/FAKE pairs of training windows, drawn with replacement (codes for ClipTrainSet).
+
+    With probability `sbi_ratio` a pair is a REAL window and its self-blended copy; otherwise a REAL window
+    and a window of a real FAKE video. Within a class, a window is drawn uniformly over all window starts
+    of all segments (long tracks weigh more than a detector's short false tracks). Under DDP each rank
+    draws its own stream (seed, epoch, rank).
+    """
 
     def __init__(self, segments: Sequence[Segment], clip_len: int, pairs_per_epoch: int, seed: int,
-                 rank: int = 0, world_size: int = 1) -> None:
-        self.by_label: Dict[int, Tuple[List[int], List[int]]] = {}
-        for label in (0, 1):
-            idx = [i for i, s in enumerate(segments) if s.label == label]
-            self.by_label[label] = (idx, [max(1, len(segments[i].frames) - clip_len + 1) for i in idx])
-            if not idx:
-                raise CropDataError(f"no {'FAKE' if label else 'REAL'} training clips")
+                 sbi_ratio: float = 0.0, rank: int = 0, world_size: int = 1) -> None:
         self.segments = list(segments)
         self.clip_len = clip_len
+        starts = [max(1, len(s.frames) - clip_len + 1) for s in self.segments]
+        pools = {"real": [i for i, s in enumerate(self.segments) if s.label == 0],
+                 "fake": [i for i, s in enumerate(self.segments) if s.label == 1],
+                 "sbi": [i for i, s in enumerate(self.segments) if s.label == 0 and s.sbi_usable()]}
+        self.pools = {k: (v, [starts[i] for i in v]) for k, v in pools.items()}
+        if not pools["real"]:
+            raise CropDataError("no REAL training clips")
+        if not pools["fake"] and not (sbi_ratio > 0 and pools["sbi"]):
+            raise CropDataError("no FAKE training clips (and no self-blending: --sbi-ratio 0 or no usable keypoints)")
+        self.sbi_ratio = 1.0 if not pools["fake"] else (0.0 if not pools["sbi"] else sbi_ratio)
         self.pairs = max(1, pairs_per_epoch // world_size)
         self.seed, self.rank, self.epoch = seed, rank, 0
 
@@ -220,14 +259,21 @@ class BalancedClipSampler(Sampler[int]):
     def __len__(self) -> int:
         return 2 * self.pairs
 
+    def _draw(self, rng: random.Random, pool: str) -> Tuple[int, int]:
+        idx, weights = self.pools[pool]
+        s = rng.choices(idx, weights)[0]
+        return s, rng.randrange(max(1, len(self.segments[s].frames) - self.clip_len + 1))
+
     def __iter__(self) -> Iterator[int]:
         rng = random.Random(f"{self.seed}/{self.epoch}/{self.rank}")
         for _ in range(self.pairs):
-            for label in (0, 1):
-                idx, weights = self.by_label[label]
-                s = rng.choices(idx, weights)[0]
-                start = rng.randrange(max(1, len(self.segments[s].frames) - self.clip_len + 1))
-                yield s * ClipTrainSet.MAX_START + start
+            if rng.random() < self.sbi_ratio:
+                s, start = self._draw(rng, "sbi")
+                yield clip_code(s, start)
+                yield clip_code(s, start, sbi=True)
+            else:
+                yield clip_code(*self._draw(rng, "real"))
+                yield clip_code(*self._draw(rng, "fake"))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import onnx
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .explain import ExplainedModel, explanation_kind
@@ -132,9 +133,15 @@ def verify_onnx(model: nn.Module, path: Path, size: int, atol: float = 1e-4, bat
     """(runtime used, max |torch - onnx| over every output) on a random batch; (None, nan) when no
     runtime is available. `model` returns a tensor or a tuple of tensors (the graph's outputs, in order).
 
-    The batch differs from the export's dummy batch, which also checks the dynamic batch axis.
+    The batch differs from the export's dummy batch, which also checks the dynamic batch axis. Inputs
+    are image-like: 8x8 uniform noise in [-1, 1] upsampled bilinearly. On per-pixel noise a trained
+    deep network can give logits of ~100, where float32 rounding (ONNX Runtime folds BatchNorm into the
+    convolutions) differs by ~2e-4 relatively (measured: 0.027 on a logit of 134 for EfficientNet-B4),
+    while on real crops and smooth inputs the same export agrees to ~1e-7. An output agrees when
+    max |torch - onnx| <= atol * max(1, max |torch|).
     """
-    x = torch.rand(batch, 3, size, size, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    noise = torch.rand(batch, 3, 8, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    x = F.interpolate(noise, size=(size, size), mode="bilinear", align_corners=False)
     with torch.no_grad():
         out = model(x)
     refs = [r.numpy() for r in (out if isinstance(out, (tuple, list)) else (out,))]
@@ -144,9 +151,12 @@ def verify_onnx(model: nn.Module, path: Path, size: int, atol: float = 1e-4, bat
             continue
         if [g.shape for g in got] != [r.shape for r in refs]:
             raise ExportError(f"{name}: output shapes {[g.shape for g in got]}, torch {[r.shape for r in refs]}")
-        err = max(float(np.abs(g - r).max()) for g, r in zip(got, refs))
-        if err > atol:
-            raise ExportError(f"{name}: ONNX and PyTorch differ by {err:.3g} > {atol}")
+        err = 0.0
+        for i, (g, r) in enumerate(zip(got, refs)):
+            e, scale = float(np.abs(g - r).max()), max(1.0, float(np.abs(r).max()))
+            if e > atol * scale:
+                raise ExportError(f"{name}: output {i}: ONNX and PyTorch differ by {e:.3g} > {atol} x {scale:.3g}")
+            err = max(err, e)
         return name, err
     return None, float("nan")
 

@@ -78,7 +78,7 @@ class TrainConfig:
     fold: int = 0
     bagging: int = 0  # >= 2: train on bag `bag`: all minority-class faces + a 1/K share of the majority
     bag: int = 0
-    val_limit: int = 0  # > 0: validate on about this many val faces (whole videos, half FAKE), for short runs
+    val_limit: int = 0  # > 0: evaluate on about this many val (and test) faces (whole videos, half FAKE): short runs
     mean: Tuple[float, float, float] = (0.5, 0.5, 0.5)
     std: Tuple[float, float, float] = (0.5, 0.5, 0.5)
     command: str = ""
@@ -123,8 +123,9 @@ def load_splits(cfg: TrainConfig) -> Splits:
         holdout += held
     if cfg.bagging:
         train = bag_subset(train, cfg.bagging, cfg.bag, PARTITION_SEED)
-    if cfg.val_limit and len(val) > cfg.val_limit:
-        val = subsample_by_key(val, cfg.val_limit, PARTITION_SEED)
+    if cfg.val_limit:
+        val = subsample_by_key(val, cfg.val_limit, PARTITION_SEED) if len(val) > cfg.val_limit else val
+        test = subsample_by_key(test, cfg.val_limit, PARTITION_SEED) if len(test) > cfg.val_limit else test
     if not train:
         raise CropDataError("no training faces (split == 'train')")
     return Splits(train, val, holdout, test, margin, crop_size)

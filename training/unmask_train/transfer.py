@@ -36,6 +36,10 @@ def init_checkpoint_path(init: str) -> Path:
 
 def load_init(model: nn.Module, init: str, arch: str, map_location="cpu") -> str:
     """Loads the weights of `init` into `model`; returns a one-line description."""
+    if init == "faceapi":  # face-api.js's face-recognition weights from node_modules (pretrained_faceapi.py)
+        from .pretrained_faceapi import init_from_faceapi
+
+        return init_from_faceapi(model, arch)
     path = init_checkpoint_path(init)
     ckpt = load_checkpoint(path, map_location)
     if ckpt.get("arch") != arch:
