@@ -4,12 +4,10 @@
  * per clip. Which windows of a track become clips is decided by the caller (see
  * src/pipeline/clip_scoring.ts); this class only packs and runs them.
  */
-import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { FaceCrop } from '../types.js';
 import { ModelLoadError } from '../util/errors.js';
-import { isFile } from './files.js';
-import { checkTensorMeta, oneLine, positiveInt } from './frame_classifier.js';
+import { checkTensorMeta, defaultThreads, openClassifierSession, positiveInt, readLogitTensor } from './onnx_session.js';
 import { loadManifest, type DecisionBand, type ModelManifest } from './manifest.js';
 import { cropsToTensor, fitCropToSize } from './preprocess.js';
 import { applyTemperature } from './scorer.js';
@@ -23,7 +21,6 @@ export interface ClipClassifierOptions {
 }
 
 export const DEFAULT_CLIP_BATCH_SIZE = 8;
-const MAX_DEFAULT_THREADS = 4;
 
 /** Loaded clip classifier. Create with {@link ClipClassifier.load}; call {@link dispose} when done. */
 export class ClipClassifier {
@@ -51,7 +48,7 @@ export class ClipClassifier {
    */
   static async load(manifestPath: string, options: ClipClassifierOptions = {}): Promise<ClipClassifier> {
     const batchSize = positiveInt('batchSize', options.batchSize ?? DEFAULT_CLIP_BATCH_SIZE);
-    const threads = positiveInt('intraOpNumThreads', options.intraOpNumThreads ?? Math.min(MAX_DEFAULT_THREADS, availableParallelism()));
+    const threads = positiveInt('intraOpNumThreads', options.intraOpNumThreads ?? defaultThreads());
     const { manifest, manifestPath: absManifest, onnxPath } = await loadManifest(manifestPath);
     const t = manifest.input.clipLength;
     if (manifest.kind !== 'clip' || manifest.input.layout !== 'NCTHW' || t === undefined) {
@@ -62,28 +59,14 @@ export class ClipClassifier {
     }
     const stride = manifest.input.clipStride;
     if (stride !== undefined && stride > t) throw new ModelLoadError(absManifest, `input.clipStride ${stride} exceeds input.clipLength ${t}`);
-    if (!(await isFile(onnxPath))) throw new ModelLoadError(onnxPath, 'ONNX file not found');
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(onnxPath, {
-        intraOpNumThreads: threads,
-        graphOptimizationLevel: 'all',
-        extra: { session: { intra_op: { allow_spinning: '0' } } }, // as FrameClassifier: do not starve ffmpeg
-      });
-    } catch (err) {
-      throw new ModelLoadError(onnxPath, oneLine(err));
-    }
-    try {
-      const s = manifest.input.size;
-      if (session.inputNames.length !== 1 || session.outputNames.length !== 1) {
-        throw new Error(`expected 1 input and 1 output, found ${session.inputNames.length} inputs and ${session.outputNames.length} outputs`);
+    const s = manifest.input.size;
+    const session = await openClassifierSession(onnxPath, threads, (sess) => {
+      if (sess.inputNames.length !== 1 || sess.outputNames.length !== 1) {
+        throw new Error(`expected 1 input and 1 output, found ${sess.inputNames.length} inputs and ${sess.outputNames.length} outputs`);
       }
-      checkTensorMeta(session.inputMetadata?.[0], 'input', [[null, 3, t, s, s]], `[N, 3, ${t}, ${s}, ${s}] (from the manifest)`);
-      checkTensorMeta(session.outputMetadata?.[0], 'output', [[null], [null, 1]], '[N, 1] or [N]');
-    } catch (err) {
-      await session.release();
-      throw new ModelLoadError(onnxPath, oneLine(err));
-    }
+      checkTensorMeta(sess.inputMetadata?.[0], 'input', [[null, 3, t, s, s]], `[N, 3, ${t}, ${s}, ${s}] (from the manifest)`);
+      checkTensorMeta(sess.outputMetadata?.[0], 'output', [[null], [null, 1]], '[N, 1] or [N]');
+    });
     return new ClipClassifier(manifest, absManifest, onnxPath, session, session.inputNames[0], session.outputNames[0], batchSize);
   }
 
@@ -135,7 +118,7 @@ export class ClipClassifier {
       const batch = clips.slice(start, start + this.batchSize).map((c) => c.map((i) => slot.get(i)!));
       const data = assembleClips(frames, size, batch);
       const results = await session.run({ [this.inputName]: new ort.Tensor('float32', data, [batch.length, 3, t, size, size]) });
-      logits.set(this.readLogits(results[this.outputName], batch.length), start);
+      logits.set(readLogitTensor(results[this.outputName], batch.length, this.onnxPath, this.outputName), start);
     }
     return logits;
   }
@@ -149,18 +132,6 @@ export class ClipClassifier {
     const session = this.session;
     this.session = null;
     await session?.release();
-  }
-
-  private readLogits(value: ort.OnnxValue | undefined, n: number): Float32Array {
-    const dims = value?.dims ?? [];
-    const shapeOk = (dims.length === 1 || (dims.length === 2 && dims[1] === 1)) && dims[0] === n;
-    if (!(value instanceof ort.Tensor) || value.type !== 'float32' || !shapeOk) {
-      throw new ModelLoadError(
-        this.onnxPath,
-        `output "${this.outputName}" is ${value?.type ?? 'missing'} [${dims.join(', ')}]; expected float32 [${n}, 1] or [${n}]`,
-      );
-    }
-    return value.data as Float32Array;
   }
 }
 

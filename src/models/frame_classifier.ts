@@ -2,12 +2,11 @@
  * A single-frame FAKE/REAL classifier: an ONNX model (one face crop in, one logit out) run with
  * onnxruntime-node, configured by its manifest.
  */
-import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { FaceCrop } from '../types.js';
-import { InvalidOptionError, ModelLoadError } from '../util/errors.js';
+import { ModelLoadError } from '../util/errors.js';
 import { loadManifest, type DecisionBand, type ModelManifest } from './manifest.js';
-import { isFile } from './files.js';
+import { checkTensorMeta, defaultThreads, openClassifierSession, positiveInt, readLogitTensor } from './onnx_session.js';
 import { cropsToTensor, fitCropToSize } from './preprocess.js';
 import { applyTemperature, type FaceScorer } from './scorer.js';
 
@@ -21,7 +20,6 @@ export interface FrameClassifierOptions {
 
 export const DEFAULT_BATCH_SIZE = 16;
 /** Upper bound of the default thread count: more threads rarely help small CNNs on CPU. */
-const MAX_DEFAULT_THREADS = 4;
 
 /** An explanation map of one crop: where, over the crop, the model found its evidence. */
 export interface ExplanationMap {
@@ -67,7 +65,7 @@ export class FrameClassifier implements FaceScorer {
     const batchSize = positiveInt('batchSize', options.batchSize ?? DEFAULT_BATCH_SIZE);
     const threads = positiveInt(
       'intraOpNumThreads',
-      options.intraOpNumThreads ?? Math.min(MAX_DEFAULT_THREADS, availableParallelism()),
+      options.intraOpNumThreads ?? defaultThreads(),
     );
     const { manifest, manifestPath: absManifest, onnxPath } = await loadManifest(manifestPath);
     if (manifest.kind !== 'frame' || manifest.input.layout !== 'NCHW') {
@@ -76,27 +74,8 @@ export class FrameClassifier implements FaceScorer {
         `it is a ${manifest.kind}/${manifest.input.layout} model; a frame/NCHW model is needed`,
       );
     }
-    if (!(await isFile(onnxPath))) throw new ModelLoadError(onnxPath, 'ONNX file not found');
-
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(onnxPath, {
-        intraOpNumThreads: threads,
-        graphOptimizationLevel: 'all',
-        // idle pool threads sleep instead of spinning: spinning burnt 2x the CPU on a busy 2-core
-        // machine (scratch measurement) and starves ffmpeg, which decodes at the same time
-        extra: { session: { intra_op: { allow_spinning: '0' } } },
-      });
-    } catch (err) {
-      throw new ModelLoadError(onnxPath, oneLine(err));
-    }
     const explanationName = manifest.output.explanation?.output ?? null;
-    try {
-      checkSignature(session, manifest.input.size, explanationName);
-    } catch (err) {
-      await session.release();
-      throw new ModelLoadError(onnxPath, oneLine(err));
-    }
+    const session = await openClassifierSession(onnxPath, threads, (sess) => checkSignature(sess, manifest.input.size, explanationName));
     return new FrameClassifier(
       manifest,
       absManifest,
@@ -137,7 +116,7 @@ export class FrameClassifier implements FaceScorer {
     for await (const { start, n, input } of this.batches(crops)) {
       // Fetch only the logit: the explanation output (if any) is left to explain().
       const results = await session.run({ [this.inputName]: input }, [this.outputName]);
-      logits.set(this.readLogits(results[this.outputName], n), start);
+      logits.set(readLogitTensor(results[this.outputName], n, this.onnxPath, this.outputName), start);
     }
     return logits;
   }
@@ -160,7 +139,7 @@ export class FrameClassifier implements FaceScorer {
     const maps: ExplanationMap[] = [];
     for await (const { start, n, input } of this.batches(crops)) {
       const results = await session.run({ [this.inputName]: input });
-      logits.set(this.readLogits(results[this.outputName], n), start);
+      logits.set(readLogitTensor(results[this.outputName], n, this.onnxPath, this.outputName), start);
       const value = results[this.explanationName];
       const dims = value?.dims ?? [];
       if (!(value instanceof ort.Tensor) || value.type !== 'float32' || dims.length !== 4 || dims[0] !== n || dims[1] !== 1) {
@@ -199,19 +178,6 @@ export class FrameClassifier implements FaceScorer {
     this.session = null;
     await session?.release();
   }
-
-  /** Checks the output tensor is float32 [n, 1] or [n] and returns its data. */
-  private readLogits(value: ort.OnnxValue | undefined, n: number): Float32Array {
-    const dims = value?.dims ?? [];
-    const shapeOk = (dims.length === 1 || (dims.length === 2 && dims[1] === 1)) && dims[0] === n;
-    if (!(value instanceof ort.Tensor) || value.type !== 'float32' || !shapeOk) {
-      throw new ModelLoadError(
-        this.onnxPath,
-        `output "${this.outputName}" is ${value?.type ?? 'missing'} [${dims.join(', ')}]; expected float32 [${n}, 1] or [${n}]`,
-      );
-    }
-    return value.data as Float32Array;
-  }
 }
 
 /**
@@ -234,37 +200,4 @@ function checkSignature(session: ort.InferenceSession, size: number, explanation
   const logitIndex = session.outputNames.findIndex((n) => n !== explanationName);
   checkTensorMeta(session.inputMetadata?.[0], 'input', [[null, 3, size, size]], `[N, 3, ${size}, ${size}] (from the manifest)`);
   checkTensorMeta(session.outputMetadata?.[logitIndex], 'output', [[null], [null, 1]], '[N, 1] or [N]');
-}
-
-/**
- * Throws if tensor metadata is known and not float32, or its shape fits none of `shapes`
- * (`null` = any size; symbolic or unknown dimensions match anything).
- */
-export function checkTensorMeta(
-  meta: ort.InferenceSession.ValueMetadata | undefined,
-  role: string,
-  shapes: (number | null)[][],
-  expected: string,
-): void {
-  if (!meta?.isTensor) return;
-  if (meta.type !== 'float32') throw new Error(`${role} "${meta.name}" is ${meta.type}, expected float32`);
-  const shape = meta.shape;
-  if (shape.length === 0) return; // shape not recorded in the model
-  const fits = (want: (number | null)[]) =>
-    want.length === shape.length && shape.every((d, i) => typeof d !== 'number' || d < 1 || want[i] === null || d === want[i]);
-  if (!shapes.some(fits)) throw new Error(`${role} "${meta.name}" has shape [${shape.join(', ')}], expected ${expected}`);
-}
-
-export function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new InvalidOptionError(`${name} must be a positive integer, got ${value}`);
-  }
-  return value;
-}
-
-/** First line of an error's message, trimmed and capped, for one-line CLI output. */
-export function oneLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const line = text.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
-  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }
