@@ -3,7 +3,7 @@
  * seconds per stage, the whole scan's time divided by the time ffmpeg needs to decode the same file
  * to null (target <= 1.5), peak RSS (target < 600 MB), and classifier ms per face at batch 8.
  *
- *   npm run bench            (or: node dist/bench/scan_bench.js [--runs 3] [--model <manifest>])
+ *   npm run bench            (or: node dist/bench/scan_bench.js [--runs 3] [--model <manifest>] [--threads N])
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -21,8 +21,9 @@ const opt = (name: string, dflt: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const runs = Number(opt('--runs', '3'));
+const runs = Number(opt('--runs', '5'));
 const model = opt('--model', '');
+const threads = opt('--threads', '') ? Number(opt('--threads', '')) : undefined;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -81,18 +82,18 @@ async function classifierMsPerFace(manifest: string): Promise<{ ms: number; size
 
 const clip = await renderClip();
 console.log(`clip: ${clip} (1920x1080, 30 fps, 10 s)`);
-const nulls = Array.from({ length: runs }, () => decodeToNull(clip));
-const decode = median(nulls.map((n) => n.wall));
-const decodeCpu = median(nulls.map((n) => n.cpu));
-console.log(`ffmpeg decode to null: ${decode.toFixed(2)} s wall, ${decodeCpu.toFixed(2)} CPU-s (median of ${runs})`);
-
 const tLoad = performance.now();
-const scanner = await Scanner.create(model ? { models: [model] } : {});
+const scanner = await Scanner.create({ ...(model ? { models: [model] } : {}), threads });
 const loadS = (performance.now() - tLoad) / 1000;
+await scanner.scan(clip); // warm-up (first inference allocations, page cache)
+// decode-to-null and scan alternate, and each ratio is taken within a pair: the machine's speed drifts
+// (shared host), and a ratio of two medians measured minutes apart would mix two speeds
+const nulls: { wall: number; cpu: number }[] = [];
 const results = [];
 const scanCpu: number[] = [];
 const scanCpuChildren: number[] = [];
 for (let r = 0; r < runs; r++) {
+  nulls.push(decodeToNull(clip));
   const c0 = cpuSeconds();
   results.push(await scanner.scan(clip));
   const c1 = cpuSeconds();
@@ -100,6 +101,11 @@ for (let r = 0; r < runs; r++) {
   scanCpuChildren.push((c1?.children ?? NaN) - (c0?.children ?? NaN));
 }
 await scanner.dispose();
+const decode = median(nulls.map((n) => n.wall));
+const decodeCpu = median(nulls.map((n) => n.cpu));
+console.log(`ffmpeg decode to null: ${decode.toFixed(2)} s wall, ${decodeCpu.toFixed(2)} CPU-s (median of ${runs})`);
+const wallRatios = results.map((res, i) => res.timings.totalMs / 1000 / nulls[i].wall);
+const cpuRatios = scanCpu.map((c, i) => c / nulls[i].cpu);
 const best = results.sort((a, b) => a.timings.totalMs - b.timings.totalMs)[Math.floor(runs / 2)];
 if (best.status !== 'ok') throw new Error(`scan failed: ${best.error?.message}`);
 const s = (ms: number) => (ms / 1000).toFixed(2);
@@ -107,9 +113,9 @@ const t = best.timings;
 console.log(`model load (once per process): ${loadS.toFixed(2)} s`);
 console.log(`scan (median of ${runs}): total ${s(t.totalMs)} s = probe ${s(t.probeMs)} + decode wait ${s(t.decodeWaitMs)} + detect ${s(t.detectMs)} + crop ${s(t.cropMs)} + track ${s(t.trackMs)} + classify ${s(t.classifyMs)}`);
 console.log(`faces: ${best.frames.length} in ${best.framesDecoded} frames, ${best.tracks.length} tracks, verdict ${best.verdict}`);
-const ratio = t.totalMs / 1000 / decode;
-console.log(`scan / decode-to-null: ${ratio.toFixed(2)} (target <= 1.5)`);
-const cpuRatio = median(scanCpu) / decodeCpu;
+const ratio = median(wallRatios);
+console.log(`scan / decode-to-null: ${ratio.toFixed(2)} (median of ${runs} back-to-back pairs: ${wallRatios.map((x) => x.toFixed(2)).join(' ')}; target <= 1.5)`);
+const cpuRatio = median(cpuRatios);
 console.log(`CPU-s: scan ${median(scanCpu).toFixed(2)} (ffprobe + ffmpeg ${median(scanCpuChildren).toFixed(2)}) vs decode-to-null ${decodeCpu.toFixed(2)} = ${cpuRatio.toFixed(2)} (scan CPU includes ffprobe and ffmpeg; less sensitive to a busy machine than wall time)`);
 console.log(`load average while measuring: ${loadavg()[0].toFixed(2)} on ${availableParallelism()} CPUs (wall-time figures are only meaningful when it is well below the CPU count)`);
 const rssMb = process.resourceUsage().maxRSS / 1024;

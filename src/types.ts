@@ -17,6 +17,11 @@ export interface YuvImage {
   height: number;
   data: Buffer;
   matrix: YuvMatrix;
+  /**
+   * Byte offsets of the U and V planes when `data` holds more rows than this image (the decoder's
+   * frame with the detector preview stacked below it). Default: right after the Y plane, then U.
+   */
+  chromaOffsets?: { u: number; v: number };
 }
 
 /** Pixels of a frame in whichever layout the decoder produced; src/image/warp.ts reads both. */

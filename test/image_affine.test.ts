@@ -317,3 +317,14 @@ describe('warpAffineRGB', () => {
     assert.deepEqual(src, copy);
   });
 });
+
+it('a whole-pixel shift (letterboxing) equals the bilinear warp: row copies, black outside', () => {
+  const w = 7, h = 5;
+  const src = Buffer.alloc(w * h * 3);
+  for (let i = 0; i < src.length; i++) src[i] = (i * 37) % 251;
+  for (const [dx, dy] of [[0, -2], [-3, 1], [2, 0], [9, 0]]) {
+    const fast = warpAffineRGB(src, w, h, [1, 0, dx, 0, 1, dy], 8, 8);
+    const slow = warpAffineRGB(src, w, h, [1, 1e-13, dx, 0, 1, dy], 8, 8); // not axis-aligned: bilinear path
+    assert.deepEqual([...fast], [...slow], `shift ${dx},${dy}`);
+  }
+});

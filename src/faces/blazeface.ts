@@ -45,6 +45,7 @@ interface Pass {
 export class BlazeFaceDetector {
   readonly options: FaceDetectorOptions;
   private readonly session: ort.InferenceSession;
+  private readonly inputs: Float32Array[] = [];
 
   private constructor(session: ort.InferenceSession, options: FaceDetectorOptions) {
     this.session = session;
@@ -125,13 +126,19 @@ export class BlazeFaceDetector {
   }
 
   private async run(rgb: Buffer): Promise<Record<string, Float32Array>> {
-    const data = new Float32Array(INPUT * INPUT * 3);
-    for (let i = 0; i < data.length; i++) data[i] = TO_MODEL_RANGE[rgb[i]];
-    const tensor = new ort.Tensor('float32', data, [1, INPUT, INPUT, 3]);
-    const out = await this.session.run({ [this.session.inputNames[0]]: tensor });
-    const res: Record<string, Float32Array> = {};
-    for (const [k, v] of Object.entries(out)) res[k] = v.data as Float32Array;
-    return res;
+    // input buffers are reused (a fresh 768 KB array per call cost more than filling it); a pool,
+    // not one buffer, because ORT reads it later (setImmediate) and calls may overlap
+    const data = this.inputs.pop() ?? new Float32Array(INPUT * INPUT * 3);
+    try {
+      for (let i = 0; i < data.length; i++) data[i] = TO_MODEL_RANGE[rgb[i]];
+      const tensor = new ort.Tensor('float32', data, [1, INPUT, INPUT, 3]);
+      const out = await this.session.run({ [this.session.inputNames[0]]: tensor });
+      const res: Record<string, Float32Array> = {};
+      for (const [k, v] of Object.entries(out)) res[k] = v.data as Float32Array;
+      return res;
+    } finally {
+      this.inputs.push(data);
+    }
   }
 }
 

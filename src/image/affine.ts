@@ -4,6 +4,7 @@
  * cut by the same code.
  */
 import type { Point } from '../types.js';
+import { areaWarpRGB, isAxisAlignedShrink } from './area_resample.js';
 
 /** Maps output pixel (u, v) to source pixel (x, y): x = a*u + b*v + c, y = d*u + e*v + f. */
 export type Affine = readonly [a: number, b: number, c: number, d: number, e: number, f: number];
@@ -59,7 +60,8 @@ export function affineScale(m: Affine): number {
 /**
  * Warps packed RGB. `map` takes output pixel centres to source pixel coordinates. Pixels that fall
  * outside the source are black. When the map shrinks the image by more than ~1.5x, each output pixel
- * averages a grid of bilinear samples so small crops do not alias.
+ * is the average of the source area it covers (scale + translate maps, area_resample.ts) or of a grid
+ * of bilinear samples (rotations), so small crops do not alias.
  */
 export function warpAffineRGB(
   src: Buffer,
@@ -69,10 +71,27 @@ export function warpAffineRGB(
   outW: number,
   outH: number,
 ): Buffer {
+  if (map[0] === 1 && map[4] === 1 && map[1] === 0 && map[3] === 0 && Number.isInteger(map[2]) && Number.isInteger(map[5])) {
+    return shiftRGB(src, srcW, srcH, map[2], map[5], outW, outH);
+  }
   const ss = Math.max(1, Math.round(affineScale(map)));
+  if (ss > 1 && isAxisAlignedShrink(map)) return areaWarpRGB(src, srcW, srcH, map, outW, outH);
   if (ss > 1) return warpSupersampled(src, srcW, srcH, map, outW, outH, ss);
   if (map[1] === 0 && map[3] === 0) return warpAxisAligned(src, srcW, srcH, map, outW, outH);
   return warpBilinear(src, srcW, srcH, map, outW, outH);
+}
+
+/** A whole-pixel shift (e.g. letterboxing the detector preview): row copies, black outside the source. */
+function shiftRGB(src: Buffer, srcW: number, srcH: number, dx: number, dy: number, outW: number, outH: number): Buffer {
+  const out = Buffer.alloc(outW * outH * 3);
+  // output (u, v) reads source (u + dx, v + dy)
+  const u0 = Math.max(0, -dx), u1 = Math.min(outW, srcW - dx);
+  if (u1 <= u0) return out;
+  for (let v = Math.max(0, -dy); v < Math.min(outH, srcH - dy); v++) {
+    const s0 = ((v + dy) * srcW + u0 + dx) * 3;
+    src.copy(out, (v * outW + u0) * 3, s0, s0 + (u1 - u0) * 3);
+  }
+  return out;
 }
 
 /**

@@ -5,10 +5,12 @@
  * the cost: only the output pixels are converted.
  */
 import { type Affine, affineScale, axisTaps, boxAverage, fineMap } from './affine.js';
+import { areaWarpYuv420, isAxisAlignedShrink } from './area_resample.js';
 import { type Yuv420Image, type YuvCoefficients, YUV_COEFFICIENTS, clampByte, yuvPlanes } from './yuv.js';
 
 export function warpAffineYuv420(src: Yuv420Image, map: Affine, outW: number, outH: number): Buffer {
   const ss = Math.max(1, Math.round(affineScale(map)));
+  if (ss > 1 && isAxisAlignedShrink(map)) return areaWarpYuv420(src, map, outW, outH);
   const axisAligned = map[1] === 0 && map[3] === 0;
   const warp = axisAligned ? warpAxisAligned : warpBilinear;
   if (ss === 1) return warp(src, map, outW, outH);

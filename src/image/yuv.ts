@@ -45,6 +45,7 @@ export function matrixForColorSpace(colorSpace: string | undefined): YuvMatrix {
 /** Plane offsets and strides of a yuv420p buffer. */
 export function yuvPlanes(img: Yuv420Image): { cw: number; ch: number; uOff: number; vOff: number } {
   const cw = Math.ceil(img.width / 2), ch = Math.ceil(img.height / 2);
+  if (img.chromaOffsets) return { cw, ch, uOff: img.chromaOffsets.u, vOff: img.chromaOffsets.v };
   const uOff = img.width * img.height;
   return { cw, ch, uOff, vOff: uOff + cw * ch };
 }

@@ -1,6 +1,6 @@
 /** Opens any supported input as a stream of sampled frames: videos via ffmpeg, images via sharp. */
 import type { Frame } from '../types.js';
-import { type DecodeReport, decodeImage, decodeVideoFrames } from './decode.js';
+import { type DecodeOptions, type DecodeReport, decodeImage, decodeVideoFrames } from './decode.js';
 import type { MediaInfo } from './media_info.js';
 import { probeMedia } from './probe.js';
 import { DEFAULT_SAMPLING, type SamplingPolicy, sampleFrameIndices } from './sampling.js';
@@ -14,7 +14,11 @@ export interface FrameSource {
   report: DecodeReport;
 }
 
-export async function openFrames(path: string, sampling: SamplingPolicy = DEFAULT_SAMPLING): Promise<FrameSource> {
+export async function openFrames(
+  path: string,
+  sampling: SamplingPolicy = DEFAULT_SAMPLING,
+  options: DecodeOptions = {},
+): Promise<FrameSource> {
   const info = await probeMedia(path);
   const report: DecodeReport = { requested: 0, decoded: 0 };
   if (info.kind === 'image') {
@@ -26,5 +30,5 @@ export async function openFrames(path: string, sampling: SamplingPolicy = DEFAUL
     return { info, indices: [0], frames: one(), report };
   }
   const indices = sampleFrameIndices(sampling, info.frameCount, info.fps);
-  return { info, indices, frames: decodeVideoFrames(info, indices, report), report };
+  return { info, indices, frames: decodeVideoFrames(info, indices, report, options), report };
 }

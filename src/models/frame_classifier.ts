@@ -35,6 +35,8 @@ export interface ExplanationMap {
 /** Loaded frame classifier. Create with {@link FrameClassifier.load}; call {@link dispose} when done. */
 export class FrameClassifier implements FaceScorer {
   private session: ort.InferenceSession | null;
+  /** Input tensors' buffers, reused across batches. */
+  private readonly inputBuffers: Float32Array[] = [];
 
   private constructor(
     /** The validated manifest. */
@@ -163,7 +165,14 @@ export class FrameClassifier implements FaceScorer {
     for (let start = 0; start < crops.length; start += this.batchSize) {
       const batch = await Promise.all(crops.slice(start, start + this.batchSize).map((c) => fitCropToSize(c, size)));
       const n = batch.length;
-      yield { start, n, input: new ort.Tensor('float32', cropsToTensor(batch, size, mean, std), [n, 3, size, size]) };
+      // one reused input buffer per batch size in flight (see cropsToTensor's `into`)
+      const buf = this.inputBuffers.pop() ?? new Float32Array(this.batchSize * 3 * size * size);
+      try {
+        const data = cropsToTensor(batch, size, mean, std, buf.subarray(0, n * 3 * size * size));
+        yield { start, n, input: new ort.Tensor('float32', data, [n, 3, size, size]) };
+      } finally {
+        this.inputBuffers.push(buf);
+      }
     }
   }
 

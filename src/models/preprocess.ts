@@ -11,15 +11,17 @@ export type Rgb = readonly [number, number, number];
 /**
  * Packs square RGB crops (each `size` x `size` x 3 uint8, row-major, top-down) into one NCHW
  * float32 buffer of length `crops.length * 3 * size * size`, where each value is
- * `(v / 255 - mean[c]) / std[c]`. Pure: no I/O, the input is not modified.
+ * `(v / 255 - mean[c]) / std[c]`, written into `into` when given. No I/O; the crops are not modified.
  *
  * @throws RangeError if a crop's `size` differs from `size` or its `rgb` has the wrong length,
  *   or if a `std` component is zero.
  */
-export function cropsToTensor(crops: readonly FaceCrop[], size: number, mean: Rgb, std: Rgb): Float32Array {
+export function cropsToTensor(crops: readonly FaceCrop[], size: number, mean: Rgb, std: Rgb, into?: Float32Array): Float32Array {
   if (std.some((s) => s === 0)) throw new RangeError('std components must be non-zero');
   const plane = size * size;
-  const out = new Float32Array(crops.length * 3 * plane);
+  if (into && into.length !== crops.length * 3 * plane) throw new RangeError(`tensor buffer holds ${into.length} values; expected ${crops.length * 3 * plane}`);
+  // `into`: a caller's reusable buffer (allocating megabytes per batch costs page faults), fully overwritten
+  const out = into ?? new Float32Array(crops.length * 3 * plane);
   // (v / 255 - m) / s == v * scale[c] + offset[c]
   const scale = std.map((s) => 1 / (255 * s));
   const offset = mean.map((m, c) => -m / std[c]);
@@ -29,12 +31,14 @@ export function cropsToTensor(crops: readonly FaceCrop[], size: number, mean: Rg
         `crop of frame ${crop.frameIndex} is ${crop.size}px (${crop.rgb.length} bytes); expected ${size}px (${plane * 3} bytes)`,
       );
     }
-    const base = n * 3 * plane;
-    for (let c = 0; c < 3; c++) {
-      const dst = base + c * plane;
-      const k = scale[c];
-      const b = offset[c];
-      for (let i = 0; i < plane; i++) out[dst + i] = crop.rgb[i * 3 + c] * k + b;
+    // one pass over the packed pixels, writing the three planes
+    const r = n * 3 * plane, g = r + plane, b = g + plane;
+    const [k0, k1, k2] = scale, [b0, b1, b2] = offset;
+    const rgb = crop.rgb;
+    for (let i = 0, p = 0; i < plane; i++, p += 3) {
+      out[r + i] = rgb[p] * k0 + b0;
+      out[g + i] = rgb[p + 1] * k1 + b1;
+      out[b + i] = rgb[p + 2] * k2 + b2;
     }
   });
   return out;

@@ -69,7 +69,8 @@ export async function analyzeFaces(
   const opt = { ...DEFAULT_FACE_ANALYSIS_OPTIONS, ...options };
   const timings: StageTimings = { probeMs: 0, decodeWaitMs: 0, detectMs: 0, cropMs: 0, trackMs: 0 };
   let t = performance.now();
-  const source = await openFrames(path, opt.sampling);
+  // frames are dropped once their crops are cut, so their buffers can be reused for later frames
+  const source = await openFrames(path, opt.sampling, { recycleFrames: true });
   timings.probeMs = performance.now() - t;
 
   const perFrame: FrameDetections[] = [];

@@ -67,11 +67,15 @@ export class Scanner {
     }
     // clip models want consecutive frames: their manifest's policy unless the caller chose one
     opt.sampling = options.sampling ?? scorer.preferredSampling ?? DEFAULT_SAMPLING;
+    // Crops are cut straight at the models' input size when they share one: measured against cutting
+    // at the training crops' side (256) and resizing, 2-5x less time per face for the same picture
+    // (logits on 181 dev faces: correlation 0.998, mean shift +0.07, see README). Mixed sizes: cut
+    // like `unmask extract` did for training, each classifier resizes.
+    const sizes = new Set(members.map((m) => m.input.size));
     const crop: CropOptions = {
       policy: first.crop.policy,
       margin: first.crop.margin ?? 0.3,
-      // cut like `unmask extract` did for training; each classifier then resizes to its input size
-      size: first.crop.size ?? DEFAULT_CROP_OPTIONS.size,
+      size: sizes.size === 1 ? [...sizes][0] : (first.crop.size ?? DEFAULT_CROP_OPTIONS.size),
     };
     const detector = await BlazeFaceDetector.load({ ...opt.detector });
     return new Scanner(opt, detector, scorer, crop);
@@ -173,7 +177,8 @@ class StreamingClassifier {
 
   add(crops: FaceCrop[]): void {
     this.pending.push(...crops);
-    if (this.pending.length >= StreamingClassifier.BATCH) this.flush();
+    // whole batches only: a 17-crop call would run as 16 + 1 inside the classifier
+    while (this.pending.length >= StreamingClassifier.BATCH) this.flush(StreamingClassifier.BATCH);
   }
 
   /** Calibrated logits per member, for every crop added, in order. */
@@ -183,10 +188,10 @@ class StreamingClassifier {
     return this.scorer.members.map((_, m) => concat(parts.map((p) => p[m])));
   }
 
-  private flush(): void {
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
+  private flush(count = this.pending.length): void {
+    if (count === 0) return;
+    const batch = this.pending.slice(0, count);
+    this.pending = this.pending.slice(count);
     const run = this.tail.then(async () => {
       const t = performance.now();
       const out = await this.scorer.predictMembers(batch);

@@ -1,0 +1,63 @@
+/** Area-averaging shrink warps (src/image/area_resample.ts). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { areaTaps, areaWarpRGB, areaWarpYuv420 } from '../src/image/area_resample.js';
+import { scaleTranslate, warpAffineRGB } from '../src/image/affine.js';
+import { yuv420Bytes, yuv420ToRgb } from '../src/image/yuv.js';
+import type { YuvImage } from '../src/types.js';
+
+test('taps: weights cover the output pixel exactly, less where it leaves the source', () => {
+  const t = areaTaps(4, 2.5, 0, 10);
+  for (let k = 0; k < 4; k++) assert.ok(Math.abs(t.sum[k] - 1) < 1e-6, `sum ${t.sum[k]}`);
+  // output 1 covers [2.5, 5): half of pixel 2, pixels 3 and 4
+  assert.equal(t.first[1], 2);
+  assert.deepEqual([...t.weights.subarray(t.maxTaps, t.maxTaps + 3)].map((w) => +w.toFixed(3)), [0.2, 0.4, 0.4]);
+  const edge = areaTaps(2, 2, -1, 3); // [-1, 1) and [1, 3)
+  assert.ok(Math.abs(edge.sum[0] - 0.5) < 1e-6);
+  assert.ok(Math.abs(edge.sum[1] - 1) < 1e-6);
+});
+
+test('a 2x shrink averages each 2x2 block exactly; area outside the image is black', () => {
+  const w = 4, h = 2;
+  const src = Buffer.alloc(w * h * 3);
+  for (let i = 0; i < w * h; i++) src.set([i * 10, 100, 200 - i * 10], i * 3);
+  const out = areaWarpRGB(src, w, h, scaleTranslate(0.5, 0, 0), 2, 1);
+  // block 0: pixels 0, 1, 4, 5 -> red (0+10+40+50)/4 = 25
+  assert.deepEqual([...out], [25, 100, 175, 45, 100, 155]);
+  const shifted = areaWarpRGB(src, w, h, scaleTranslate(0.5, -2, 0), 2, 1); // left output half outside
+  assert.deepEqual([...shifted.subarray(0, 3)], [0, 0, 0]);
+});
+
+test('YUV area warp equals the area warp of its RGB conversion', () => {
+  const w = 98, h = 62;
+  const img: YuvImage = { format: 'yuv420p', width: w, height: h, matrix: 'bt709', data: Buffer.alloc(yuv420Bytes(w, h)) };
+  let s = 7;
+  for (let i = 0; i < img.data.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    img.data[i] = i < w * h ? 40 + ((s >>> 16) % 160) : 108 + ((s >>> 16) % 40);
+  }
+  const map = scaleTranslate(1 / 2.7, -6, -4); // shrink 2.7x, partly outside
+  const a = areaWarpYuv420(img, map, 40, 26);
+  const b = areaWarpRGB(yuv420ToRgb(img), w, h, map, 40, 26);
+  let worst = 0, sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    worst = Math.max(worst, d);
+    sum += d;
+  }
+  // conversion before or after averaging: rounding and the odd saturated channel only
+  assert.ok(sum / a.length < 1, `mean diff ${sum / a.length}`);
+  assert.ok(worst <= 8, `max diff ${worst}`);
+});
+
+test('the area warp agrees with the supersampled bilinear warp on a smooth image', () => {
+  const w = 300, h = 300;
+  const src = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) src.set([x % 256, y % 256, ((x + y) / 2) % 256], (y * w + x) * 3);
+  const map = scaleTranslate(1 / 3.3, 10, 20);
+  const area = areaWarpRGB(src, w, h, map, 80, 80);
+  const warp = warpAffineRGB(src, w, h, [map[0], 1e-12, map[2], 0, map[4], map[5]], 80, 80); // not axis-aligned: supersampled path
+  let sum = 0;
+  for (let i = 0; i < area.length; i++) sum += Math.abs(area[i] - warp[i]);
+  assert.ok(sum / area.length < 1.5, `mean diff ${sum / area.length}`);
+});
