@@ -3,7 +3,10 @@
  * seconds per stage, the whole scan's time divided by the time ffmpeg needs to decode the same file
  * to null (target <= 1.5), peak RSS (target < 600 MB), and classifier ms per face at batch 8.
  *
- *   npm run bench            (or: node dist/bench/scan_bench.js [--runs 3] [--model <manifest>] [--threads N])
+ *   npm run bench            (or: node dist/bench/scan_bench.js [--runs 5] [--model <manifest>] [--threads N] [--stages])
+ *
+ * --stages adds CPU seconds per stage, from runs that stop after each stage (decode only, + detect,
+ * + crop, the whole scan): what each stage adds, since stages overlap in wall time.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -11,7 +14,11 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderClipFromPhoto, samplePhoto } from '../src/media/render_clip.js';
 import { mediaTools } from '../src/media/tools.js';
-import { Scanner } from '../src/pipeline/scanner.js';
+import { BlazeFaceDetector } from '../src/faces/blazeface.js';
+import { openFrames } from '../src/media/frame_source.js';
+import { analyzeFaces } from '../src/pipeline/face_analysis.js';
+import { Scanner, scanCropOptions } from '../src/pipeline/scanner.js';
+import { loadManifest } from '../src/models/manifest.js';
 import { FrameClassifier } from '../src/models/frame_classifier.js';
 import { resolveModel } from '../src/models/registry.js';
 import type { FaceCrop } from '../src/types.js';
@@ -122,3 +129,36 @@ const rssMb = process.resourceUsage().maxRSS / 1024;
 console.log(`peak RSS of this process: ${rssMb.toFixed(0)} MB (target < 600; ffmpeg runs as a separate process)`);
 const clf = await classifierMsPerFace(await resolveModel(model || undefined));
 console.log(`classifier: ${clf.ms.toFixed(1)} ms per face at batch 8, ${clf.size}px input (target <= 15)`);
+
+if (args.includes('--stages')) {
+  const manifestPath = await resolveModel(model || undefined);
+  const crop = scanCropOptions([(await loadManifest(manifestPath)).manifest]);
+  const detector = await BlazeFaceDetector.load();
+  const whole = await Scanner.create({ ...(model ? { models: [model] } : {}), threads });
+  const steps: [string, () => Promise<unknown>][] = [
+    ['decode', async () => {
+      const src = await openFrames(clip, { kind: 'uniform', count: 32 }, { recycleFrames: true });
+      for await (const _ of src.frames);
+    }],
+    ['+ detect', async () => {
+      const src = await openFrames(clip, { kind: 'uniform', count: 32 }, { recycleFrames: true });
+      for await (const f of src.frames) await detector.detect(f);
+    }],
+    ['+ crop + track', () => analyzeFaces(clip, detector, { crop })],
+    ['+ classify (whole scan)', () => whole.scan(clip)],
+  ];
+  let previous = 0;
+  for (const [name, step] of steps) {
+    await step(); // warm-up
+    const cpu: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const c0 = cpuSeconds();
+      await step();
+      cpu.push(cpuTotal(cpuSeconds()) - cpuTotal(c0));
+    }
+    const m = median(cpu);
+    console.log(`stage ${name.padEnd(24)} CPU-s ${m.toFixed(2)} (adds ${(m - previous).toFixed(2)}; ffmpeg and ffprobe included)`);
+    previous = m;
+  }
+  await Promise.all([detector.dispose(), whole.dispose()]);
+}

@@ -7,6 +7,7 @@ import { FaceExplainer } from '../pipeline/explain_faces.js';
 import { collectInputs } from '../pipeline/inputs.js';
 import { Scanner } from '../pipeline/scanner.js';
 import type { ScanResult } from '../pipeline/scan_result.js';
+import type { FaceCrop } from '../types.js';
 import { InvalidOptionError } from '../util/errors.js';
 import { floatOption, intOption, passesOption, rescaleOption } from './options.js';
 import { progressBar } from './progress.js';
@@ -48,11 +49,11 @@ export function scanCommand(): Command {
         detector: { minScore: o.minScore, maxFaces: o.maxFaces, rescale: o.rescale, passes: o.passes },
         threads: o.threads,
       });
-      // --explain re-runs the face front end per input to get the crops (see explain_faces.ts)
+      // --explain: the maps of the crops each scan hands out (see explain_faces.ts)
       let explainer: FaceExplainer | null = null;
       if (o.explain) {
         try {
-          explainer = await FaceExplainer.create(scanner.options);
+          explainer = await FaceExplainer.create(scanner.options.models, scanner.options.threads);
         } catch (e) {
           await scanner.dispose();
           throw e;
@@ -63,9 +64,10 @@ export function scanCommand(): Command {
       const bar = progressBar(inputs.length, 'scan');
       try {
         for (const inp of inputs) {
-          const r = await scanner.scan(inp.path);
+          let crops: readonly FaceCrop[] = [];
+          const r = await scanner.scan(inp.path, explainer ? { onCrops: (c) => (crops = c) } : {});
           results.push(r);
-          if (explainer && r.status === 'ok') await explainer.explain(inp.path, inp.key, o.explain);
+          if (explainer && r.status === 'ok') await explainer.explain(crops, inp.key, o.explain);
           bar.tick(inp.key);
         }
       } finally {
