@@ -150,14 +150,21 @@ if (args.includes('--stages')) {
   let previous = 0;
   for (const [name, step] of steps) {
     await step(); // warm-up
-    const cpu: number[] = [];
+    const cpu: number[] = [], wall: number[] = [], ratio: number[] = [];
     for (let r = 0; r < runs; r++) {
+      const n = decodeToNull(clip);
       const c0 = cpuSeconds();
+      const t = performance.now();
       await step();
+      wall.push((performance.now() - t) / 1000);
+      ratio.push(wall[wall.length - 1] / n.wall);
       cpu.push(cpuTotal(cpuSeconds()) - cpuTotal(c0));
     }
     const m = median(cpu);
-    console.log(`stage ${name.padEnd(24)} CPU-s ${m.toFixed(2)} (adds ${(m - previous).toFixed(2)}; ffmpeg and ffprobe included)`);
+    console.log(
+      `stage ${name.padEnd(24)} wall ${median(wall).toFixed(2)} s (${median(ratio).toFixed(2)}x decode-to-null), ` +
+        `CPU-s ${m.toFixed(2)} (adds ${(m - previous).toFixed(2)}; ffmpeg and ffprobe included)`,
+    );
     previous = m;
   }
   await Promise.all([detector.dispose(), whole.dispose()]);
