@@ -39,7 +39,8 @@ export interface Frame {
   pixels: PixelImage;
   /**
    * The whole frame downscaled by the decoder to at most {@link PREVIEW_SIDE} px on its longer side,
-   * for the face detector (ffmpeg scales in its own threads, much cheaper than Node). Absent for images.
+   * for the face detector (ffmpeg scales it, much cheaper than Node). Absent for images and for videos
+   * not bigger than a preview (the detector then reads the frame itself).
    */
   preview?: RgbImage;
 }
