@@ -50,16 +50,31 @@ export function yuvPlanes(img: Yuv420Image): { cw: number; ch: number; uOff: num
   return { cw, ch, uOff, vOff: uOff + cw * ch };
 }
 
-/** Whole-frame conversion to packed RGB (used only where a full RGB frame is needed, e.g. detector tiles). */
-export function yuv420ToRgb(img: Yuv420Image): Buffer {
-  const { width: w, height: h, data } = img;
+/** A rectangle of an image, in pixels. */
+export interface PixelRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Conversion to packed RGB of the whole image, or of `rect` (used where full RGB is needed, e.g.
+ * detector tiles, and for the decoder's preview strip). Writes into `out` when given (its own
+ * buffer, e.g. one to transfer to another thread).
+ */
+export function yuv420ToRgb(
+  img: Yuv420Image,
+  rect: PixelRect = { x: 0, y: 0, width: img.width, height: img.height },
+  out: Buffer = Buffer.allocUnsafe(rect.width * rect.height * 3),
+): Buffer {
+  const { width: w, data } = img;
   const { cw, uOff, vOff } = yuvPlanes(img);
   const k = YUV_COEFFICIENTS[img.matrix];
-  const out = Buffer.allocUnsafe(w * h * 3);
   let o = 0;
-  for (let y = 0; y < h; y++) {
+  for (let y = rect.y; y < rect.y + rect.height; y++) {
     const yRow = y * w, cRow = (y >> 1) * cw;
-    for (let x = 0; x < w; x++, o += 3) {
+    for (let x = rect.x; x < rect.x + rect.width; x++, o += 3) {
       const l = k.ky * (data[yRow + x] - 16);
       const u = data[uOff + cRow + (x >> 1)] - 128, v = data[vOff + cRow + (x >> 1)] - 128;
       out[o] = clampByte(l + k.rv * v);

@@ -9,8 +9,8 @@
  * In yuv420p each plane is stacked the same way, so the frame's U and V planes start where the
  * stacked frame's do (see `chromaOffsets` of YuvImage).
  */
-import { clampByte, yuv420Bytes, type YuvMatrix, YUV_COEFFICIENTS } from '../image/yuv.js';
-import type { PixelImage, RgbImage } from '../types.js';
+import { yuv420Bytes, yuv420ToRgb, type YuvMatrix, yuvPlanes } from '../image/yuv.js';
+import type { PixelImage, RgbImage, YuvImage } from '../types.js';
 
 export interface StackedLayout {
   format: 'yuv420p' | 'rgb24';
@@ -36,10 +36,9 @@ export function stackedFrameBytes(l: StackedLayout): number {
 export function framePixels(data: Buffer, l: StackedLayout, matrix: YuvMatrix): PixelImage {
   const { width, height } = l;
   if (l.format === 'rgb24') return { format: 'rgb24', width, height, data: data.subarray(0, width * height * 3) };
-  const hs = stackedHeight(l);
-  const cw = Math.ceil(width / 2);
-  const u = width * hs;
-  return { format: 'yuv420p', width, height, data, matrix, chromaOffsets: { u, v: u + cw * Math.ceil(hs / 2) } };
+  // the frame's planes start where the stacked image's do
+  const { uOff, vOff } = yuvPlanes({ format: 'yuv420p', width, height: stackedHeight(l), data, matrix });
+  return { format: 'yuv420p', width, height, data, matrix, chromaOffsets: { u: uOff, v: vOff } };
 }
 
 /** The preview strip as packed RGB (converted from YUV when the frame is YUV; the strip is small). */
@@ -53,20 +52,8 @@ export function previewRgb(data: Buffer, l: StackedLayout, matrix: YuvMatrix): R
     for (let r = 0; r < p.height; r++) data.copy(out, r * p.width * 3, (l.height + r) * w * 3, ((l.height + r) * w + p.width) * 3);
     return { format: 'rgb24', width: p.width, height: p.height, data: out };
   }
-  const hs = stackedHeight(l);
-  const cw = Math.ceil(w / 2);
-  const uOff = w * hs, vOff = uOff + cw * Math.ceil(hs / 2);
-  const k = YUV_COEFFICIENTS[matrix];
-  let o = 0;
-  for (let r = 0; r < p.height; r++) {
-    const yRow = (l.height + r) * w, cRow = ((l.height + r) >> 1) * cw;
-    for (let c = 0; c < p.width; c++, o += 3) {
-      const lum = k.ky * (data[yRow + c] - 16);
-      const cu = data[uOff + cRow + (c >> 1)] - 128, cv = data[vOff + cRow + (c >> 1)] - 128;
-      out[o] = clampByte(lum + k.rv * cv);
-      out[o + 1] = clampByte(lum + k.gu * cu + k.gv * cv);
-      out[o + 2] = clampByte(lum + k.bu * cu);
-    }
-  }
+  // the whole stacked buffer seen as one taller image; the strip is a rectangle of it
+  const stacked: YuvImage = { format: 'yuv420p', width: w, height: stackedHeight(l), data, matrix };
+  yuv420ToRgb(stacked, { x: 0, y: l.height, width: p.width, height: p.height }, out);
   return { format: 'rgb24', width: p.width, height: p.height, data: out };
 }

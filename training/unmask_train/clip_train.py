@@ -27,7 +27,7 @@ from .clips import (BalancedClipSampler, ClipEvalSet, ClipSet, ClipTrainSet, Seg
 from .data import CropDataError, ImageStore, holdout_by_components
 from .model import count_params, load_checkpoint
 from .models_temporal import RNN_CELLS, ClipSpec, build_clip_model, is_temporal
-from .train import TrainConfig, Trainer, log, make_grad_scaler, param_groups, predict, seed_everything, unwrap
+from .train import TrainConfig, Trainer, log, make_grad_scaler, param_groups, predict, run_training, unwrap
 
 
 @dataclass
@@ -276,21 +276,4 @@ def calibrate_clips(trainer: ClipTrainer, band: M.DecisionBand = M.DecisionBand(
 
 def train_clips(cfg: ClipTrainConfig) -> Optional[Dict]:
     """As train.train, for a temporal arch."""
-    env = D.setup()
-    try:
-        torch.set_num_threads(cfg.threads)
-        np.finfo(np.float32), np.finfo(np.float64)
-        torch.set_flush_denormal(True)  # see train.train
-        seed_everything(cfg.seed + env.rank)
-        if env.device.type == "cuda":
-            torch.backends.cudnn.benchmark = True
-        trainer = ClipTrainer(cfg, env)
-        trainer.fit()
-        summary = calibrate_clips(trainer) if env.is_main else None
-        if summary:
-            log(env, json.dumps(summary["metrics"]) + f" T={summary['temperature']:.3f}")
-        D.barrier(env)
-        return summary
-    finally:
-        torch.set_flush_denormal(False)
-        D.teardown(env)
+    return run_training(cfg, ClipTrainer, calibrate_clips)

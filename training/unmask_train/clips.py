@@ -30,7 +30,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from .augment import AugmentConfig, augment
-from .data import LABELS, RECORD_SCHEMA, CropDataError, ImageStore, _WorkerRng, normalise, read_labels, to_tensor
+from .data import LABELS, CropDataError, ImageStore, _WorkerRng, check_schema, normalise, read_labels, record_crop, to_tensor
 from .sbi import SbiConfig, keypoints_usable, self_blend
 
 
@@ -135,15 +135,10 @@ def load_clip_set(crops_dirs: Sequence[str | Path], max_gap: int = 0) -> ClipSet
             if not rec_path.is_file():
                 continue
             rec = json.loads(rec_path.read_text(encoding="utf-8"))
-            if rec.get("schema") != RECORD_SCHEMA:
-                raise CropDataError(f"{rec_path}: schema {rec.get('schema')!r}, expected {RECORD_SCHEMA!r}")
+            check_schema(rec_path, rec)
             if rec.get("status") != "ok":
                 continue
-            crop = rec.get("crop", {})
-            if out.margin is None:
-                out.margin, out.crop_size = crop.get("margin"), crop.get("size")
-            elif crop.get("margin") != out.margin:
-                raise CropDataError(f"{rec_path}: crop margin {crop.get('margin')} differs from {out.margin}")
+            out.margin, out.crop_size = record_crop(rec_path, rec, out.margin, out.crop_size)
             if rec.get("sampling") not in out.sampling:
                 out.sampling.append(rec.get("sampling"))
             out.segments += _record_segments(root, row, rec, out.paths, max_gap)

@@ -67,6 +67,22 @@ def read_labels(crops_dir: Path) -> List[Dict[str, str]]:
     return rows
 
 
+def check_schema(rec_path: Path, rec: Dict) -> None:
+    """A record written by `unmask extract` of the schema this package reads, or CropDataError."""
+    if rec.get("schema") != RECORD_SCHEMA:
+        raise CropDataError(f"{rec_path}: schema {rec.get('schema')!r}, expected {RECORD_SCHEMA!r}")
+
+
+def record_crop(rec_path: Path, rec: Dict, margin: Optional[float], size: Optional[int]) -> Tuple[Optional[float], Optional[int]]:
+    """The crop margin and side of a set of records: the first record's, which every later one must share."""
+    crop = rec.get("crop", {})
+    if margin is None:
+        return crop.get("margin"), crop.get("size")
+    if crop.get("margin") != margin:
+        raise CropDataError(f"{rec_path}: crop margin {crop.get('margin')} differs from {margin}")
+    return margin, size
+
+
 def load_crop_set(crops_dir: str | Path) -> CropSet:
     """Every face of every `ok` record listed in labels.csv. labels.csv is the source of truth for labels."""
     root = Path(crops_dir).resolve()
@@ -77,18 +93,14 @@ def load_crop_set(crops_dir: str | Path) -> CropSet:
             out.status["missing"] += 1
             continue
         rec = json.loads(rec_path.read_text(encoding="utf-8"))
-        if rec.get("schema") != RECORD_SCHEMA:
-            raise CropDataError(f"{rec_path}: schema {rec.get('schema')!r}, expected {RECORD_SCHEMA!r}")
+        check_schema(rec_path, rec)
         if rec.get("label") not in (None, row["label"]):
             raise CropDataError(f"{rec_path}: label {rec.get('label')} disagrees with labels.csv ({row['label']})")
         out.status[rec.get("status", "?")] += 1
         if rec.get("status") != "ok":
             continue
-        crop = rec.get("crop", {})
-        if out.margin is None:
-            out.margin, out.crop_size = crop.get("margin"), crop.get("size")
-        elif crop.get("margin") != out.margin:
-            raise CropDataError(f"{rec_path}: crop margin {crop.get('margin')} differs from {out.margin}")
+        out.margin, out.crop_size = record_crop(rec_path, rec, out.margin, out.crop_size)
+        crop = rec.get("crop", {})  # this record's own side, per face below
         for f in rec.get("faces", []):
             out.faces.append(
                 Face(

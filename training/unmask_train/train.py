@@ -472,7 +472,10 @@ def calibrate(trainer: Trainer, band: M.DecisionBand = M.DecisionBand()) -> Dict
     return summary
 
 
-def train(cfg: TrainConfig) -> Optional[Dict]:
+def run_training(cfg, make_trainer, calibrate_fn) -> Optional[Dict]:
+    """Process set-up, fit, calibration and tear-down shared by frame (`train`) and clip training
+    (`clip_train.train_clips`): `make_trainer(cfg, env)` builds the trainer, `calibrate_fn(trainer)`
+    returns the run's summary (on the main rank)."""
     env = D.setup()
     try:
         torch.set_num_threads(cfg.threads)
@@ -483,9 +486,9 @@ def train(cfg: TrainConfig) -> Optional[Dict]:
         seed_everything(cfg.seed + env.rank)
         if env.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
-        trainer = Trainer(cfg, env)
+        trainer = make_trainer(cfg, env)
         trainer.fit()
-        summary = calibrate(trainer) if env.is_main else None
+        summary = calibrate_fn(trainer) if env.is_main else None
         if summary:
             log(env, json.dumps(summary["metrics"]) + f" T={summary['temperature']:.3f}")
         D.barrier(env)
@@ -493,6 +496,10 @@ def train(cfg: TrainConfig) -> Optional[Dict]:
     finally:
         torch.set_flush_denormal(False)
         D.teardown(env)
+
+
+def train(cfg: TrainConfig) -> Optional[Dict]:
+    return run_training(cfg, Trainer, calibrate)
 
 
 def command_line() -> str:
