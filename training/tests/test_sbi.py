@@ -55,6 +55,37 @@ class SbiTest(unittest.TestCase):
             inside = m > 0.9
             self.assertGreater(float((fake[:, inside] - img[:, inside]).abs().mean()), 1e-3, "the face is altered")
 
+    def test_source_target_augmentation_alters_either_side(self):
+        """`sta`: sometimes the surroundings carry the appearance change (the face is only moved),
+        sometimes the face; both stay valid images, and a blocky downscale is among the changes."""
+        cfg = S.SbiConfig(blend_ratios=(1.0,), p_swap=0.5, p_downscale=0.5)
+        rng = random.Random(3)
+        outside_changed = outside_same = 0
+        for seed in range(30):
+            img = textured(seed)
+            fake, mask = S.self_blend(img, KP, rng, cfg)
+            self.assertGreaterEqual(float(fake.min()), 0.0)
+            self.assertLessEqual(float(fake.max()), 1.0)
+            outside = mask[0] == 0
+            if torch.equal(fake[:, outside], img[:, outside]):
+                outside_same += 1
+            else:
+                outside_changed += 1
+        self.assertGreater(outside_changed, 5, "target altered in some draws")
+        self.assertGreater(outside_same, 5, "source altered in others")
+        self.assertEqual(set(S.SBI_PRESETS), {"basic", "sta"})
+        self.assertEqual(S.SBI_PRESETS["basic"], S.SbiConfig(), "basic = the original recipe")
+
+    def test_nearest_downscale_is_blocky(self):
+        img = textured(4)
+        out = S.nearest_downscale(img, 0.25)
+        self.assertEqual(out.shape, img.shape)
+        # A 1/4 nearest shrink keeps 24 x 24 samples; the bilinear enlargement cannot add detail back,
+        # so neighbouring pixels differ much less than in the random texture.
+        def roughness(x):
+            return float((x[:, :, 1:] - x[:, :, :-1]).abs().mean())
+        self.assertLess(roughness(out), 0.5 * roughness(img))
+
     def test_keypoints_usable(self):
         self.assertTrue(S.keypoints_usable(KP, SIDE))
         bad = KP.copy()

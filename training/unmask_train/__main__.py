@@ -24,7 +24,7 @@ def _train(a: argparse.Namespace) -> int:
         sbi_ratio=a.sbi_ratio, real_dirs=a.real_dirs, batch_size=a.batch_size, lr=a.lr, weight_decay=a.weight_decay,
         warmup_epochs=a.warmup_epochs, patience=a.patience, select=a.select, holdout_frac=a.holdout_frac,
         samples_per_epoch=a.samples_per_epoch, workers=a.workers, threads=a.threads, cache=not a.no_cache,
-        resume=a.resume, augment=a.augment, command=command_line(),
+        resume=a.resume, augment=a.augment, sbi_style=a.sbi_style, ema=a.ema, command=command_line(),
         loss=a.loss, margin=a.margin, mining=a.mining, init=a.init, freeze_backbone=a.freeze_backbone,
         unfreeze=a.unfreeze, unfreeze_epochs=a.unfreeze_epochs, balance=a.balance,
         folds=a.folds, fold=a.fold or 0, bagging=a.bagging, bag=a.bag or 0, val_limit=a.val_limit,
@@ -109,6 +109,11 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--no-cache", action="store_true", help="decode crops on the fly instead of preloading them")
     t.add_argument("--augment", default="light", choices=["light", "strong", "none"],
                    help="augmentation preset: light (default), strong (DFDC-winner strength, long runs), none")
+    t.add_argument("--sbi-style", default="basic", choices=["basic", "sta"],
+                   help="self-blending: basic = the pasted face altered; sta = the paper's source-target "
+                        "augmentation (either side altered, blocky downscales too)")
+    t.add_argument("--ema", type=float, default=0.0,
+                   help="> 0: validate, keep and export a moving average of the weights with this decay (e.g. 0.99)")
     t.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
     t.add_argument("--loss", default="bce", choices=["bce", "triplet"],
                    help="triplet: train the embedding with triplet margin loss (+ a linear probe), then --init a bce run")

@@ -25,9 +25,11 @@ from .augment import AUGMENT_PRESETS
 from .clips import (BalancedClipSampler, ClipEvalSet, ClipSet, ClipTrainSet, Segment, load_clip_set, plan_clips,
                     segment_frame_scores)
 from .data import CropDataError, ImageStore, holdout_by_components
+from .ema import WeightAverage
 from .model import count_params, load_checkpoint
 from .models_temporal import RNN_CELLS, ClipSpec, build_clip_model, is_temporal
-from .train import TrainConfig, Trainer, log, make_grad_scaler, param_groups, predict, run_training, unwrap
+from .sbi import SBI_PRESETS
+from .train import TrainConfig, Trainer, check_common, log, make_grad_scaler, param_groups, predict, run_training, unwrap
 
 
 @dataclass
@@ -71,8 +73,7 @@ def check_clip_config(cfg: ClipTrainConfig) -> None:
         raise ValueError("--max-gap must be >= 0")
     if cfg.batch_size % 2:
         raise ValueError("--batch-size must be even (REAL/FAKE pairs)")
-    if cfg.augment not in (*AUGMENT_PRESETS, "none"):
-        raise ValueError(f"--augment must be one of {', '.join(AUGMENT_PRESETS)}, none")
+    check_common(cfg)
 
 
 class BackboneFreeze:
@@ -179,12 +180,14 @@ class ClipTrainer(Trainer):
         self.opt = torch.optim.AdamW(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
         self.amp = env.device.type == "cuda"
         self.scaler = make_grad_scaler(self.amp)
+        self.ema = WeightAverage(unwrap(self.model), cfg.ema) if cfg.ema > 0 else None
 
         frames = sum(len(seg.frames) for seg in s.train)
         pairs = (cfg.samples_per_epoch or max(cfg.batch_size, frames // cfg.clip_len)) // 2
         self.sampler = BalancedClipSampler(s.train, cfg.clip_len, pairs, cfg.seed, cfg.sbi_ratio, env.rank, env.world_size)
         self.train_loader = DataLoader(
-            ClipTrainSet(s.train, self.store, cfg.clip_len, cfg.mean, cfg.std, AUGMENT_PRESETS.get(cfg.augment)),
+            ClipTrainSet(s.train, self.store, cfg.clip_len, cfg.mean, cfg.std, AUGMENT_PRESETS.get(cfg.augment),
+                         SBI_PRESETS[cfg.sbi_style]),
             batch_size=cfg.batch_size, sampler=self.sampler, num_workers=cfg.workers, drop_last=True,
             pin_memory=self.amp)
         self.steps_per_epoch = max(1, len(self.sampler) // cfg.batch_size)
@@ -217,7 +220,7 @@ class ClipTrainer(Trainer):
         out: Dict[str, Optional[float]] = {}
         for name, segs in (("val", self.splits.val), ("holdout", self.splits.holdout)):
             if segs:
-                keys, labels, logits = self.score(unwrap(self.model), segs)
+                keys, labels, logits = self.score(self.eval_model(), segs)
                 out.update({f"{name}_{k}": v for k, v in M.evaluate(keys, labels, logits).items()})
         return out
 

@@ -44,6 +44,20 @@ class SbiConfig:
     # Mask morphology: dilate/erode radius and edge blur sigma, as fractions of the side.
     morph_radius: float = 0.04
     blur_sigma: Tuple[float, float] = (0.005, 0.04)
+    # Source-target augmentation of the paper: the colour/sharpness change goes to the target (the
+    # surroundings) instead of the pasted face with this probability, and a nearest-neighbour
+    # downscale (x1/2 or x1/4, then bilinear back) joins sharpen/blur as a resolution mismatch.
+    p_swap: float = 0.0
+    p_downscale: float = 0.0
+    downscale_factors: Tuple[float, ...] = (0.5, 0.25)
+
+
+# `basic`: appearance change always on the pasted face, sharpen or blur. `sta`: the paper's
+# source-target augmentation (either side altered, downscaling as well).
+SBI_PRESETS = {
+    "basic": SbiConfig(),
+    "sta": SbiConfig(p_swap=0.5, p_downscale=0.25),
+}
 
 
 def keypoints_usable(kp: np.ndarray, side: int) -> bool:
@@ -111,8 +125,15 @@ def deform_mask(mask: torch.Tensor, rng: random.Random, cfg: SbiConfig) -> torch
     return mask.clamp(0, 1)
 
 
-def alter_source(img: torch.Tensor, centre: np.ndarray, rng: random.Random, cfg: SbiConfig) -> torch.Tensor:
-    """The copy to paste: colour/brightness change, sharpen or blur, slight scale and shift."""
+def nearest_downscale(img: torch.Tensor, factor: float) -> torch.Tensor:
+    """Blocky resolution loss as in the SBI code: nearest-neighbour shrink, bilinear enlarge."""
+    h, w = img.shape[-2:]
+    small = F.interpolate(img[None], size=(max(4, int(h * factor)), max(4, int(w * factor))), mode="nearest")
+    return F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)[0]
+
+
+def alter_appearance(img: torch.Tensor, rng: random.Random, cfg: SbiConfig) -> torch.Tensor:
+    """Colour/brightness change, then sharpen, blur or (with p_downscale) a blocky downscale."""
     x = TF.adjust_brightness(img, 1 + rng.uniform(-cfg.brightness, cfg.brightness))
     x = TF.adjust_contrast(x, 1 + rng.uniform(-cfg.contrast, cfg.contrast))
     x = TF.adjust_saturation(x, 1 + rng.uniform(-cfg.saturation, cfg.saturation))
@@ -120,19 +141,25 @@ def alter_source(img: torch.Tensor, centre: np.ndarray, rng: random.Random, cfg:
         x = TF.adjust_hue(x, rng.uniform(-cfg.hue, cfg.hue))
     shift = torch.tensor([rng.uniform(-cfg.rgb_shift, cfg.rgb_shift) for _ in range(3)]).view(3, 1, 1)
     x = (x + shift).clamp(0, 1)
+    if cfg.p_downscale > 0 and rng.random() < cfg.p_downscale:
+        return nearest_downscale(x, rng.choice(cfg.downscale_factors)).clamp(0, 1)
     u = rng.random()
     if u < 1 / 3:
         x = TF.adjust_sharpness(x, rng.uniform(1.5, 3.0))
     elif u < 2 / 3:
         x = gaussian_blur(x, rng.uniform(0.4, 1.2))
+    return x
+
+
+def move_source(img: torch.Tensor, centre: np.ndarray, rng: random.Random, cfg: SbiConfig) -> torch.Tensor:
+    """Slight scale about the face centre (not the image centre, so the face stays under the mask) and shift."""
     side = img.shape[-1]
     scale = rng.uniform(*cfg.source_scale)
     t = cfg.source_translate * side
-    # Scale about the face centre (not the image centre) so the face stays under the mask.
     cx, cy = float(centre[0]) - side / 2, float(centre[1]) - side / 2
     tx = cx * (1 - scale) + rng.uniform(-t, t)
     ty = cy * (1 - scale) + rng.uniform(-t, t)
-    return TF.affine(x, angle=0.0, translate=[int(round(tx)), int(round(ty))], scale=scale, shear=[0.0, 0.0],
+    return TF.affine(img, angle=0.0, translate=[int(round(tx)), int(round(ty))], scale=scale, shear=[0.0, 0.0],
                      interpolation=TF.InterpolationMode.BILINEAR)
 
 
@@ -142,5 +169,8 @@ def self_blend(img: torch.Tensor, kp: np.ndarray, rng: random.Random, cfg: SbiCo
     hull = convex_hull(mask_points(kp, rng, cfg))
     mask = deform_mask(polygon_mask(hull, h, w), rng, cfg) * rng.choice(cfg.blend_ratios)
     centre = kp[:4].mean(axis=0)
-    source = alter_source(img, centre, rng, cfg)
-    return (source * mask + img * (1 - mask)).clamp(0, 1), mask
+    if cfg.p_swap > 0 and rng.random() < cfg.p_swap:
+        source, target = move_source(img, centre, rng, cfg), alter_appearance(img, rng, cfg)
+    else:
+        source, target = move_source(alter_appearance(img, rng, cfg), centre, rng, cfg), img
+    return (source * mask + target * (1 - mask)).clamp(0, 1), mask

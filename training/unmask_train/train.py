@@ -29,6 +29,8 @@ from torch.utils.data import DataLoader
 from . import dist as D
 from . import metrics as M
 from .augment import AUGMENT_PRESETS
+from .sbi import SBI_PRESETS
+from .ema import WeightAverage
 from .data import CropDataError, EvalSet, Face, ImageStore, PairSampler, TrainSet, holdout_by_components, load_crop_set
 from .metric_learning import MINING, TripletModule, triplet_step_loss
 from .model import build_model, count_params, load_checkpoint
@@ -66,6 +68,8 @@ class TrainConfig:
     cache: bool = True
     resume: bool = False
     augment: str = "light"  # a key of AUGMENT_PRESETS, or "none" (diagnostics)
+    sbi_style: str = "basic"  # a key of SBI_PRESETS (sbi.py)
+    ema: float = 0.0  # > 0: validate, select and export an exponential moving average of the weights (ema.py)
     loss: str = "bce"  # "bce", or "triplet": embedding + linear probe (metric_learning.py)
     margin: float = 0.3  # triplet margin on L2-normalised embeddings
     mining: str = "batch-hard"  # triplet mining in the batch: "batch-hard" or "random"
@@ -205,8 +209,7 @@ def make_grad_scaler(enabled: bool):
 
 class Trainer:
     def __init__(self, cfg: TrainConfig, env: D.DistEnv) -> None:
-        if cfg.augment not in (*AUGMENT_PRESETS, "none"):
-            raise ValueError(f"--augment must be one of {', '.join(AUGMENT_PRESETS)}, none")
+        check_common(cfg)
         if cfg.batch_size % 2:
             raise ValueError("--batch-size must be even (REAL/FAKE pairs)")
         for name, value, allowed in (("--loss", cfg.loss, LOSSES), ("--balance", cfg.balance, BALANCE_MODES),
@@ -239,6 +242,7 @@ class Trainer:
         self.opt = torch.optim.AdamW(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
         self.amp = env.device.type == "cuda"
         self.scaler = make_grad_scaler(self.amp)
+        self.ema = WeightAverage(unwrap(self.model), cfg.ema) if cfg.ema > 0 else None
 
         samples = cfg.samples_per_epoch or len(s.train)
         if cfg.balance == "pairs":
@@ -248,7 +252,8 @@ class Trainer:
         else:
             self.sampler = NaturalSampler(s.train, samples, cfg.seed, env.rank, env.world_size)
         self.train_loader = DataLoader(
-            TrainSet(s.train, self.train_store, cfg.mean, cfg.std, AUGMENT_PRESETS.get(cfg.augment)),
+            TrainSet(s.train, self.train_store, cfg.mean, cfg.std, AUGMENT_PRESETS.get(cfg.augment),
+                     SBI_PRESETS[cfg.sbi_style]),
             batch_size=cfg.batch_size, sampler=self.sampler,
             num_workers=cfg.workers, drop_last=True, pin_memory=self.amp)
         self.steps_per_epoch = max(1, len(self.sampler) // cfg.batch_size)
@@ -284,12 +289,16 @@ class Trainer:
         return {"config": asdict(self.cfg), "arch": self.cfg.arch, "size": self.cfg.size, "mean": list(self.cfg.mean),
                 "std": list(self.cfg.std), "margin": self.splits.margin, "crop_size": self.splits.crop_size}
 
+    def eval_model(self) -> nn.Module:
+        """The weights that are validated, kept as best.pt and exported: the moving average with --ema."""
+        return self.ema.module if self.ema is not None else unwrap(self.model)
+
     def save(self) -> None:
-        weights = unwrap(self.model).state_dict()
-        state = {**self.meta(), "model": weights, "optimizer": self.opt.state_dict(), "scaler": self.scaler.state_dict(),
+        weights = self.eval_model().state_dict()
+        state = {**self.meta(), "model": unwrap(self.model).state_dict(), "optimizer": self.opt.state_dict(), "scaler": self.scaler.state_dict(),
                  "epoch": self.epoch, "step": self.step, "total_steps": self.total_steps, "best_loss": self.best_loss,
                  "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs, "history": self.history,
-                 "elapsed": self.elapsed}
+                 "elapsed": self.elapsed, "ema": self.ema.state_dict() if self.ema is not None else None}
         tmp = self.run / "last.pt.tmp"
         torch.save(state, tmp)
         tmp.replace(self.run / "last.pt")  # atomic: a crash mid-save leaves the previous last.pt
@@ -306,6 +315,11 @@ class Trainer:
         unwrap(self.model).load_state_dict(st["model"])
         self.opt.load_state_dict(st["optimizer"])
         self.scaler.load_state_dict(st["scaler"])
+        if self.ema is not None:
+            if st.get("ema"):
+                self.ema.load_state_dict(st["ema"])
+            else:  # a run started without --ema: the average starts from the resumed weights
+                self.ema = WeightAverage(unwrap(self.model), self.cfg.ema)
         for k in ("epoch", "step", "best_loss", "best_epoch", "bad_epochs", "history", "elapsed"):
             setattr(self, k, st[k])
         # The schedule horizon follows this invocation's --epochs (and --max-minutes), not the saved one.
@@ -353,6 +367,8 @@ class Trainer:
             self.scaler.scale(loss).backward()
             self.scaler.step(self.opt)
             self.scaler.update()
+            if self.ema is not None:
+                self.ema.update(unwrap(self.model))
             self.step += 1
             total_loss += float(loss) * len(y)
             seen += len(y)
@@ -364,7 +380,7 @@ class Trainer:
         out: Dict[str, Optional[float]] = {}
         for name, faces, store in (("val", self.splits.val, self.val_store), ("holdout", self.splits.holdout, self.hold_store)):
             if faces and store is not None:
-                logits = predict(unwrap(self.model), self.eval_loader(faces, store), self.env.device)
+                logits = predict(self.eval_model(), self.eval_loader(faces, store), self.env.device)
                 out.update({f"{name}_{k}": v for k, v in eval_metrics(faces, logits).items()})
         return out
 
@@ -397,7 +413,7 @@ class Trainer:
                 if vloss is None or vloss < self.best_loss - 1e-4:
                     self.best_loss = vloss if vloss is not None else self.best_loss
                     self.best_epoch, self.bad_epochs = self.epoch, 0
-                    torch.save({**self.meta(), "model": unwrap(self.model).state_dict(), "epoch": self.epoch,
+                    torch.save({**self.meta(), "model": self.eval_model().state_dict(), "epoch": self.epoch,
                                 "metrics": row}, self.run / "best.pt")
                 else:
                     self.bad_epochs += 1
@@ -433,6 +449,16 @@ class Trainer:
             return
         fit = self.epoch + max(0, int(left // epoch_seconds))
         self.total_steps = min(self.cfg.epochs, max(fit, self.epoch + 1)) * self.steps_per_epoch
+
+
+def check_common(cfg: TrainConfig) -> None:
+    """Options shared by frame and clip training."""
+    if cfg.augment not in (*AUGMENT_PRESETS, "none"):
+        raise ValueError(f"--augment must be one of {', '.join(AUGMENT_PRESETS)}, none")
+    if cfg.sbi_style not in SBI_PRESETS:
+        raise ValueError(f"--sbi-style must be one of {', '.join(SBI_PRESETS)}")
+    if not 0.0 <= cfg.ema < 1.0:
+        raise ValueError(f"--ema must be in [0, 1), got {cfg.ema}")
 
 
 def calibrate(trainer: Trainer, band: M.DecisionBand = M.DecisionBand()) -> Dict:
