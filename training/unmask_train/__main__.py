@@ -77,7 +77,9 @@ def _export(a: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from .augment import AUGMENT_PRESETS
     from .model import arch_names
+    from .sbi import SBI_PRESETS
     from .models_temporal import temporal_arch_names
 
     p = argparse.ArgumentParser(prog="python -m unmask_train")
@@ -107,9 +109,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--workers", type=int, default=1, help="DataLoader worker processes")
     t.add_argument("--threads", type=int, default=2, help="torch intra-op threads per process")
     t.add_argument("--no-cache", action="store_true", help="decode crops on the fly instead of preloading them")
-    t.add_argument("--augment", default="light", choices=["light", "strong", "none"],
+    t.add_argument("--augment", default="light", choices=[*AUGMENT_PRESETS, "none"],
                    help="augmentation preset: light (default), strong (DFDC-winner strength, long runs), none")
-    t.add_argument("--sbi-style", default="basic", choices=["basic", "sta"],
+    t.add_argument("--sbi-style", default="basic", choices=list(SBI_PRESETS),
                    help="self-blending: basic = the pasted face altered; sta = the paper's source-target "
                         "augmentation (either side altered, blocky downscales too)")
     t.add_argument("--ema", type=float, default=0.0,

@@ -25,11 +25,10 @@ from .augment import AUGMENT_PRESETS
 from .clips import (BalancedClipSampler, ClipEvalSet, ClipSet, ClipTrainSet, Segment, load_clip_set, plan_clips,
                     segment_frame_scores)
 from .data import CropDataError, ImageStore, holdout_by_components
-from .ema import WeightAverage
 from .model import count_params, load_checkpoint
 from .models_temporal import RNN_CELLS, ClipSpec, build_clip_model, is_temporal
 from .sbi import SBI_PRESETS
-from .train import TrainConfig, Trainer, check_common, log, make_grad_scaler, param_groups, predict, run_training, unwrap
+from .train import TrainConfig, Trainer, check_common, log, predict, run_training, unwrap
 
 
 @dataclass
@@ -71,8 +70,6 @@ def check_clip_config(cfg: ClipTrainConfig) -> None:
         raise ValueError(f"--rnn must be one of {', '.join(RNN_CELLS)}")
     if cfg.max_gap < 0:
         raise ValueError("--max-gap must be >= 0")
-    if cfg.batch_size % 2:
-        raise ValueError("--batch-size must be even (REAL/FAKE pairs)")
     check_common(cfg)
 
 
@@ -177,10 +174,7 @@ class ClipTrainer(Trainer):
         self.loss_parts: Dict[str, float] = {}
         log(env, f"arch {cfg.arch}: {count_params(net) / 1e6:.2f} M params, device {env.device}, world {env.world_size}")
         self.wrap_ddp()
-        self.opt = torch.optim.AdamW(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
-        self.amp = env.device.type == "cuda"
-        self.scaler = make_grad_scaler(self.amp)
-        self.ema = WeightAverage(unwrap(self.model), cfg.ema) if cfg.ema > 0 else None
+        self.init_optimisation()
 
         frames = sum(len(seg.frames) for seg in s.train)
         pairs = (cfg.samples_per_epoch or max(cfg.batch_size, frames // cfg.clip_len)) // 2

@@ -29,11 +29,11 @@ from torch.utils.data import DataLoader
 from . import dist as D
 from . import metrics as M
 from .augment import AUGMENT_PRESETS
-from .sbi import SBI_PRESETS
-from .ema import WeightAverage
 from .data import CropDataError, EvalSet, Face, ImageStore, PairSampler, TrainSet, holdout_by_components, load_crop_set
+from .ema import WeightAverage
 from .metric_learning import MINING, TripletModule, triplet_step_loss
 from .model import build_model, count_params, load_checkpoint
+from .sbi import SBI_PRESETS
 from .splits import (BALANCE_MODES, ClassBalancedSampler, NaturalSampler, bag_subset, describe_classes, fold_split,
                      subsample_by_key)
 from .transfer import LayerSchedule, load_init
@@ -210,8 +210,6 @@ def make_grad_scaler(enabled: bool):
 class Trainer:
     def __init__(self, cfg: TrainConfig, env: D.DistEnv) -> None:
         check_common(cfg)
-        if cfg.batch_size % 2:
-            raise ValueError("--batch-size must be even (REAL/FAKE pairs)")
         for name, value, allowed in (("--loss", cfg.loss, LOSSES), ("--balance", cfg.balance, BALANCE_MODES),
                                      ("--mining", cfg.mining, MINING)):
             if value not in allowed:
@@ -239,10 +237,7 @@ class Trainer:
         log(env, f"arch {cfg.arch}: {count_params(net) / 1e6:.2f} M params, device {env.device}, world {env.world_size}, "
                  f"loss {cfg.loss}, train classes {describe_classes(s.train)}")
         self.wrap_ddp()
-        self.opt = torch.optim.AdamW(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
-        self.amp = env.device.type == "cuda"
-        self.scaler = make_grad_scaler(self.amp)
-        self.ema = WeightAverage(unwrap(self.model), cfg.ema) if cfg.ema > 0 else None
+        self.init_optimisation()
 
         samples = cfg.samples_per_epoch or len(s.train)
         if cfg.balance == "pairs":
@@ -278,6 +273,14 @@ class Trainer:
         inner = self.model.module if isinstance(self.model, nn.parallel.DistributedDataParallel) else self.model
         self.model = nn.parallel.DistributedDataParallel(
             inner, device_ids=[self.env.local_rank] if self.env.device.type == "cuda" else None)
+
+    def init_optimisation(self) -> None:
+        """AdamW, mixed precision on CUDA, and the weight average with --ema: set up once self.model exists."""
+        cfg = self.cfg
+        self.opt = torch.optim.AdamW(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
+        self.amp = self.env.device.type == "cuda"
+        self.scaler = make_grad_scaler(self.amp)
+        self.ema = WeightAverage(unwrap(self.model), cfg.ema) if cfg.ema > 0 else None
 
     def eval_loader(self, faces: List[Face], store: ImageStore) -> DataLoader:
         return DataLoader(EvalSet(faces, store, self.cfg.mean, self.cfg.std), batch_size=64,
@@ -453,6 +456,8 @@ class Trainer:
 
 def check_common(cfg: TrainConfig) -> None:
     """Options shared by frame and clip training."""
+    if cfg.batch_size % 2:
+        raise ValueError("--batch-size must be even (REAL/FAKE pairs)")
     if cfg.augment not in (*AUGMENT_PRESETS, "none"):
         raise ValueError(f"--augment must be one of {', '.join(AUGMENT_PRESETS)}, none")
     if cfg.sbi_style not in SBI_PRESETS:
