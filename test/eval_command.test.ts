@@ -101,6 +101,16 @@ test('eval writes a valid results.json, videos.csv and a summary; a re-run scans
   const frame = r.evaluations.find((e) => e.model === 'tiny-a' && e.level === 'frame' && e.groupBy === 'all')!;
   assert.ok(frame.metrics.n > all.metrics.n, 'frame level counts faces');
 
+  // every pair of scorers, later minus earlier, on the 5 inputs both scored; the difference is that of
+  // the two AUCs above, and its paired interval holds it
+  assert.deepEqual(r.comparisons?.map((c) => [c.model, c.baseline, c.n]), [['tiny-b', 'tiny-a', 5], ['ensemble', 'tiny-a', 5], ['ensemble', 'tiny-b', 5]]);
+  const videoAuc = (model: string) => r.evaluations.find((e) => e.model === model && e.level === 'video' && e.strategy === 'mean-logit' && e.groupBy === 'all')!.metrics.auc!;
+  for (const c of r.comparisons!) {
+    assert.ok(Math.abs(c.aucDifference - (videoAuc(c.model) - videoAuc(c.baseline))) < 1e-12, `${c.model} - ${c.baseline}`);
+    assert.ok(c.aucDifferenceCi95 && c.aucDifferenceCi95[0] <= c.aucDifference + 1e-12 && c.aucDifference <= c.aucDifferenceCi95[1] + 1e-12);
+  }
+  assert.match(p.stdout, /paired differences[^\n]*\n.*\n\s*tiny-b\s+tiny-a\s+5\s+[+-]\d\.\d{3} \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\]/);
+
   assert.equal(r.videos.length, testRows.length * scorers.length);
   const noFace = r.videos.find((v) => v.path === fx.noFaceClip() && v.model === 'tiny-a')!;
   assert.equal(noFace.verdict, 'NO_FACE');

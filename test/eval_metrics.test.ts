@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bootstrapCi, seededRandom } from '../src/eval/bootstrap.js';
 import { metricRecord } from '../src/eval/evaluate.js';
+import { pairedAucDifference } from '../src/eval/paired.js';
 import {
   accuracy,
   averagePrecision,
@@ -151,6 +152,28 @@ test('bootstrapCi: contains the estimate, same seed same interval, clusters resa
   // one cluster per class: the interval collapses to the single possible value
   assert.deepEqual(bootstrapCi([{ label: 1, scores: [0.9] }, { label: 0, scores: [0.1] }], rocAuc, { resamples: 20 }), [1, 1]);
   assert.throws(() => bootstrapCi([{ label: 1, scores: [0.9] }], rocAuc), InvalidOptionError);
+});
+
+test('pairedAucDifference: AUC(a) - AUC(b), a paired interval, antisymmetric, null with one class', () => {
+  // a ranks all 3 fakes above both reals (AUC 1); b ranks one real above one fake (5 of 6 pairs)
+  const samples = [
+    { label: 1 as const, a: 0.9, b: 0.9 },
+    { label: 1 as const, a: 0.8, b: 0.3 },
+    { label: 1 as const, a: 0.7, b: 0.7 },
+    { label: 0 as const, a: 0.2, b: 0.4 },
+    { label: 0 as const, a: 0.1, b: 0.1 },
+  ];
+  const d = pairedAucDifference(samples, { resamples: 500, seed: 3 })!;
+  close(d.difference, 1 - 5 / 6);
+  assert.equal(d.n, 5);
+  assert.ok(d.ci95 && d.ci95[0] >= 0 && d.ci95[0] <= d.difference && d.difference <= d.ci95[1]);
+  const swapped = pairedAucDifference(samples.map((x) => ({ ...x, a: x.b, b: x.a })), { resamples: 500, seed: 3 })!;
+  close(swapped.difference, -d.difference);
+  close(swapped.ci95![0], -d.ci95![1]);
+  // a scorer against itself: exactly 0 in every resample
+  assert.deepEqual(pairedAucDifference(samples.map((x) => ({ ...x, b: x.a })), { resamples: 200 })!.ci95, [0, 0]);
+  assert.equal(pairedAucDifference(samples, { resamples: 0 })!.ci95, null);
+  assert.equal(pairedAucDifference(samples.filter((x) => x.label === 1)), null);
 });
 
 test('metricRecord: one class gives nulls and a note, never NaN; empty gives null', () => {

@@ -56,6 +56,24 @@ describe('model registry', () => {
     assert.equal(await resolveModel(relative(process.cwd(), path), dir), path);
   });
 
+  it('shipped ensembles (<name>.ensemble.json) are listed, resolved by name, and can be the default', async () => {
+    const dir = await tempDir();
+    const a = await writeModel(dir, 'a', () => {}, null);
+    await writeModel(dir, 'b', () => {}, null);
+    const ens = join(dir, 'ab.ensemble.json');
+    await writeFile(ens, JSON.stringify({ schema: 'unmask.ensemble/1', name: 'ab', members: ['a.manifest.json', 'b.manifest.json'] }));
+    assert.deepEqual(
+      (await listShippedModels(dir)).map((m) => [m.name, m.ensemble]),
+      [['a', false], ['ab', true], ['b', false]],
+    );
+    assert.equal(await resolveModel('ab', dir), ens);
+    assert.equal(await resolveModel('a', dir), a);
+    await writeFile(join(dir, 'default.json'), JSON.stringify({ model: 'ab' }));
+    assert.equal(await resolveModel(undefined, dir), ens);
+    await writeFile(join(dir, 'default.json'), JSON.stringify({ model: 'cd' }));
+    await rejectsCode(resolveModel(undefined, dir), 'NO_MODEL', /default model "cd" is not installed: .*cd\.manifest\.json \(or cd\.ensemble\.json\)/);
+  });
+
   it('reports unknown names with the list of shipped ones, and missing paths', async () => {
     const dir = await tempDir();
     await writeModel(dir, 'alpha', () => {}, null);

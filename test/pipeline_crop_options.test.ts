@@ -7,13 +7,14 @@ import { scanCropOptions } from '../src/pipeline/scanner.js';
 
 const manifest = async (name: string) => (await loadManifest(await resolveModel(name))).manifest;
 
-test('crops are cut at the input size the models share; mixed sizes fall back to the training crop side', async () => {
+test('crops are cut at the input size the models share; mixed sizes at the largest', async () => {
   const faceres = await manifest('unmask-faceres-pre');
   const resnet = await manifest('unmask-sbi-resnet-s');
   assert.notEqual(faceres.input.size, resnet.input.size);
   assert.deepEqual(scanCropOptions([faceres]), { policy: 'margin', margin: 0.3, size: faceres.input.size });
   assert.deepEqual(scanCropOptions([faceres, faceres]), { policy: 'margin', margin: 0.3, size: faceres.input.size });
-  assert.deepEqual(scanCropOptions([faceres, resnet]), { policy: 'margin', margin: 0.3, size: faceres.crop.size ?? 256 });
+  assert.deepEqual(scanCropOptions([faceres, resnet]), { policy: 'margin', margin: 0.3, size: Math.max(faceres.input.size, resnet.input.size) });
+  assert.deepEqual(scanCropOptions([resnet, faceres]), scanCropOptions([faceres, resnet]));
 });
 
 test('a scan hands out the crops it scored: one per result frame, at the model size, with track ids', async () => {

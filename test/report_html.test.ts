@@ -113,6 +113,11 @@ test('tables have one row per evaluation, strategy, worst video and failure', { 
   assert.equal(await rows('table-worst'), results.worst.length);
   assert.equal(await rows('table-failures'), 1);
   assert.equal(await rows('table-models'), 2);
+  assert.equal(await rows('table-comparisons'), 3, 'meso - sbi, ensemble - sbi, ensemble - meso');
+  const c = results.comparisons![0];
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+  const firstComparison = await page.locator('#table-comparisons tbody tr').first().innerText();
+  assert.ok(firstComparison.includes(`[${signed(c.aucDifferenceCi95![0])}, ${signed(c.aucDifferenceCi95![1])}]`), firstComparison);
   // the AUC cell shows the interval of the record it comes from
   const sbiVideo = headlineEvaluations(results, 'video').find((e) => e.model === 'sbi')!.metrics;
   const firstRow = await page.locator('#table-summary tbody tr').first().innerText();

@@ -3,6 +3,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { EvalResults, Evaluation, MetricRecord, VideoScore } from '../eval/eval_results.js';
 
 const f3 = (x: number | null | undefined) => (x === null || x === undefined ? '-' : x.toFixed(3));
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
 
 function aucWithCi(m: MetricRecord): string {
   if (m.auc === null) return '-';
@@ -44,6 +45,18 @@ export function formatSummary(r: EvalResults): string {
   if (groups.length) {
     out.push('', `by group (video level: ${r.strategy}; method groups include the data set's REAL inputs)`);
     out.push(table(['model', 'by', 'group', 'level', ...METRIC_HEADER], groups.map((e) => [e.model, e.groupBy, e.group, e.level, ...metricCells(e.metrics)])));
+  }
+  if (r.comparisons?.length) {
+    out.push('', `paired differences (video level, ${r.strategy}; model minus baseline on the inputs both scored, paired bootstrap 95% CI)`);
+    out.push(
+      table(
+        ['model', 'baseline', 'n', 'AUC difference [95% CI]'],
+        r.comparisons.map((c) => [
+          c.model, c.baseline, String(c.n),
+          `${signed(c.aucDifference)}${c.aucDifferenceCi95 ? ` [${signed(c.aucDifferenceCi95[0])}, ${signed(c.aucDifferenceCi95[1])}]` : ''}`,
+        ]),
+      ),
+    );
   }
   if (r.calibration?.length) {
     out.push('', 'calibration (measured on the evaluated inputs)');

@@ -156,6 +156,20 @@ export const CalibrationEntrySchema = z.object({
 });
 export type CalibrationEntry = z.infer<typeof CalibrationEntrySchema>;
 
+export const ComparisonSchema = z.object({
+  /** Scorer keys (see `models`, or 'ensemble'): the difference is `model` minus `baseline`. */
+  model: z.string(),
+  baseline: z.string(),
+  level: LevelSchema,
+  strategy: EvalStrategySchema,
+  /** Inputs scored by both. */
+  n: z.number().int().nonnegative(),
+  aucDifference: z.number(),
+  /** Paired bootstrap 95% interval of the difference (same resamples for both); null without resampling. */
+  aucDifferenceCi95: z.tuple([z.number(), z.number()]).nullable(),
+});
+export type Comparison = z.infer<typeof ComparisonSchema>;
+
 export const EvalResultsSchema = z.object({
   schema: z.literal(EVAL_SCHEMA),
   createdAt: z.string(),
@@ -172,6 +186,8 @@ export const EvalResultsSchema = z.object({
   /** Top-N wrongest videos per model / ensemble. */
   worst: z.array(WorstVideoSchema),
   calibration: z.array(CalibrationEntrySchema).optional(),
+  /** With several models: video AUC differences of every pair of scorers (default strategy, all inputs). */
+  comparisons: z.array(ComparisonSchema).optional(),
   /** Inputs that could not be scanned. */
   failures: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })),
   timings: z.object({ seconds: z.number(), scanned: z.number().int(), cached: z.number().int() }),

@@ -20,8 +20,10 @@ import type { DecisionBand } from '../models/manifest.js';
 import type { ScanFrameScore, ScanResult } from '../pipeline/scan_result.js';
 import type { Box } from '../types.js';
 import { bootstrapCi, type Cluster } from './bootstrap.js';
+import { pairedAucDifference } from './paired.js';
 import {
   EVAL_SCHEMA,
+  type Comparison,
   type EvalResults,
   type Evaluation,
   type GroupBy,
@@ -257,6 +259,8 @@ export function evaluate(inputs: readonly EvalInput[], o: EvaluateOptions): Eval
   const evaluations: Evaluation[] = [];
   const videos: VideoScore[] = [];
   const worst: WorstVideo[] = [];
+  const defaultVideoProbs: { key: string; probs: (number | null)[] }[] = [];
+  const labels = inputs.map((i): BinaryLabel => (i.row.label === 'FAKE' ? 1 : 0));
 
   for (const scorer of scorersFor(o.models)) {
     const scored = scoreInputs(inputs, scorer);
@@ -282,6 +286,7 @@ export function evaluate(inputs: readonly EvalInput[], o: EvaluateOptions): Eval
       });
     }
 
+    defaultVideoProbs.push({ key: scorer.key, probs: videoProbs.get(o.strategy)! });
     videos.push(...videoScoresOf(scored, scorer, rules.get(o.strategy)!));
     worst.push(...worstOf(scored, videoProbs.get(o.strategy)!, scorer.key, worstCount));
   }
@@ -296,11 +301,38 @@ export function evaluate(inputs: readonly EvalInput[], o: EvaluateOptions): Eval
     evaluations,
     videos,
     worst,
+    ...(defaultVideoProbs.length > 1 ? { comparisons: compareScorers(defaultVideoProbs, labels, o.strategy, { resamples, seed }) } : {}),
     failures: inputs
       .filter((i) => i.result.status === 'error')
       .map((i) => ({ path: i.row.path, code: i.result.error?.code ?? 'UNKNOWN', message: i.result.error?.message ?? 'scan failed' })),
     timings: o.timings,
   };
+}
+
+/**
+ * Every pair of scorers at video level (later minus earlier in the run's order, so the ensemble,
+ * which comes last, is compared with each member): AUC difference with a paired bootstrap interval
+ * over the inputs both scored.
+ */
+function compareScorers(
+  scorers: readonly { key: string; probs: readonly (number | null)[] }[],
+  labels: readonly BinaryLabel[],
+  strategy: StrategyName,
+  bootstrap: { resamples: number; seed: number },
+): Comparison[] {
+  const out: Comparison[] = [];
+  for (let j = 1; j < scorers.length; j++) {
+    for (let i = 0; i < j; i++) {
+      const a = scorers[j], b = scorers[i];
+      const samples = labels.flatMap((label, k) => {
+        const pa = a.probs[k], pb = b.probs[k];
+        return pa === null || pb === null ? [] : [{ label, a: pa, b: pb }];
+      });
+      const d = pairedAucDifference(samples, bootstrap);
+      if (d) out.push({ model: a.key, baseline: b.key, level: 'video', strategy, n: d.n, aucDifference: d.difference, aucDifferenceCi95: d.ci95 });
+    }
+  }
+  return out;
 }
 
 /** Per-input scores of one scorer under one strategy. */

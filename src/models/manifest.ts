@@ -41,7 +41,7 @@ export const ModelManifestSchema = z.object({
     margin: z.number().min(0).max(2).optional(),
     /**
      * Side the training crops were cut at (by `unmask extract`) before training resized them to
-     * `input.size`; scan cuts at this size too so the model sees the same resampling. Default 256.
+     * `input.size` (a record; scan cuts at `input.size` directly, see scanCropOptions). Default 256.
      */
     size: z.number().int().positive().optional(),
   }),

@@ -1,7 +1,8 @@
 /**
  * Shipped-model registry: finds the models bundled with the package (`<package root>/models/
- * <name>.manifest.json`, default named in `models/default.json` as `{"model": "<name>"}`) and turns
- * a user's model argument (a shipped name or a manifest path) into a manifest path.
+ * <name>.manifest.json`, and ensembles of them as `<name>.ensemble.json`; the default is named in
+ * `models/default.json` as `{"model": "<name>"}`) and turns a user's model argument (a shipped name
+ * or a manifest path) into a manifest path.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -14,16 +15,21 @@ import { isFile } from './files.js';
 
 /** File-name suffix of a shipped manifest: `<name>.manifest.json`. */
 export const MANIFEST_SUFFIX = '.manifest.json';
+/** File-name suffix of a shipped ensemble manifest (`unmask.ensemble/1`): `<name>.ensemble.json`. */
+export const ENSEMBLE_SUFFIX = '.ensemble.json';
+const SUFFIXES = [MANIFEST_SUFFIX, ENSEMBLE_SUFFIX];
 const PACKAGE_NAME = 'unmask';
 const DEFAULT_FILE = 'default.json';
 const DefaultFileSchema = z.object({ model: z.string().min(1) });
 
 /** A model bundled with the package. */
 export interface ShippedModel {
-  /** The manifest's file name without `.manifest.json`. */
+  /** The manifest's file name without `.manifest.json` / `.ensemble.json`. */
   name: string;
   /** Absolute path of the manifest. */
   manifestPath: string;
+  /** True for an ensemble manifest (several models scored together). */
+  ensemble: boolean;
 }
 
 let cachedRoot: string | undefined;
@@ -56,10 +62,12 @@ export async function listShippedModels(modelsDir: string = shippedModelsDir()):
   } catch {
     return [];
   }
-  return files
-    .filter((f) => f.endsWith(MANIFEST_SUFFIX) && f.length > MANIFEST_SUFFIX.length)
-    .sort()
-    .map((f) => ({ name: f.slice(0, -MANIFEST_SUFFIX.length), manifestPath: join(modelsDir, f) }));
+  const models: ShippedModel[] = [];
+  for (const f of files) {
+    const suffix = SUFFIXES.find((s) => f.endsWith(s) && f.length > s.length);
+    if (suffix) models.push({ name: f.slice(0, -suffix.length), manifestPath: join(modelsDir, f), ensemble: suffix === ENSEMBLE_SUFFIX });
+  }
+  return models.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : Number(a.ensemble) - Number(b.ensemble)));
 }
 
 /**
@@ -98,7 +106,7 @@ export const DEFAULT_MODEL_NAME: string | null = (() => {
  *
  * - omitted: the default shipped model (`models/default.json`);
  * - containing a path separator or ending in `.json`: a manifest path, relative to the cwd;
- * - otherwise: the name of a shipped model (`models/<name>.manifest.json`).
+ * - otherwise: the name of a shipped model (`models/<name>.manifest.json`, or `<name>.ensemble.json`).
  *
  * The manifest itself is not read here; {@link FrameClassifier.load} validates it.
  *
@@ -116,11 +124,12 @@ export async function resolveModel(nameOrPath?: string, modelsDir: string = ship
         `no default model is installed (${join(modelsDir, DEFAULT_FILE)} is missing); pass the path of a model manifest`,
       );
     }
-    const path = join(modelsDir, name + MANIFEST_SUFFIX);
-    if (!(await isFile(path))) {
-      throw new UnmaskError('NO_MODEL', `the default model "${name}" is not installed: ${path} is missing`);
+    const found = (await listShippedModels(modelsDir)).find((m) => m.name === name);
+    if (!found) {
+      const path = join(modelsDir, name + MANIFEST_SUFFIX);
+      throw new UnmaskError('NO_MODEL', `the default model "${name}" is not installed: ${path} (or ${name}${ENSEMBLE_SUFFIX}) is missing`);
     }
-    return path;
+    return found.manifestPath;
   }
   if (looksLikePath(nameOrPath)) {
     const path = resolve(nameOrPath);

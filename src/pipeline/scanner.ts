@@ -6,7 +6,7 @@ import { aggregateVideo } from '../aggregate/aggregate.js';
 import { sigmoid } from '../aggregate/prob.js';
 import { getStrategy, type StrategyName, type StrategyOptions } from '../aggregate/strategies.js';
 import { BlazeFaceDetector } from '../faces/blazeface.js';
-import { type CropOptions, DEFAULT_CROP_OPTIONS } from '../faces/crop.js';
+import type { CropOptions } from '../faces/crop.js';
 import type { FaceDetectorOptions } from '../faces/face_detector_options.js';
 import type { TrackerOptions } from '../faces/tracker.js';
 import { DEFAULT_SAMPLING, type SamplingPolicy } from '../media/sampling.js';
@@ -58,18 +58,17 @@ export interface ScanHooks {
 
 /**
  * How a scan cuts crops for these models (all share one crop policy). Crops are cut straight at the
- * models' input size when they share one: measured against cutting at the training crops' side
- * (256) and resizing, 2-5x less time per face for the same picture (logits on 181 dev faces:
- * correlation 0.998, mean shift +0.07; FF++ c40 test video AUC 0.696 against 0.695, see README).
- * Mixed sizes: cut like `unmask extract` did for training, each classifier resizes.
+ * models' input size: measured against cutting at the training crops' side (256) and resizing,
+ * 2-5x less time per face for the same picture (logits on 181 dev faces: correlation 0.998, mean
+ * shift +0.07; FF++ c40 test video AUC 0.696 against 0.695, see README). Mixed sizes: cut at the
+ * largest, and the smaller models resize from it (as they would from the 256 px training crops).
  */
 export function scanCropOptions(members: readonly ModelManifest[]): CropOptions {
   const first = members[0];
-  const sizes = new Set(members.map((m) => m.input.size));
   return {
     policy: first.crop.policy,
     margin: first.crop.margin ?? 0.3,
-    size: sizes.size === 1 ? [...sizes][0] : (first.crop.size ?? DEFAULT_CROP_OPTIONS.size),
+    size: Math.max(...members.map((m) => m.input.size)),
   };
 }
 

@@ -185,6 +185,21 @@ function calibrationTable(r: EvalResults): string {
   return `<section><h2>Calibration</h2>${table('table-calibration', cols, r.calibration)}</section>`;
 }
 
+function comparisonsTable(r: EvalResults): string {
+  if (!r.comparisons?.length) return '';
+  type C = NonNullable<EvalResults['comparisons']>[number];
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${num(x)}`;
+  const cols: Column<C>[] = [
+    { head: 'model', cell: (c) => esc(c.model) },
+    { head: 'baseline', cell: (c) => esc(c.baseline) },
+    { head: 'n', cell: (c) => String(c.n), numeric: true },
+    { head: 'AUC difference', cell: (c) => signed(c.aucDifference), numeric: true },
+    { head: '95% CI (paired bootstrap)', cell: (c) => (c.aucDifferenceCi95 ? `[${signed(c.aucDifferenceCi95[0])}, ${signed(c.aucDifferenceCi95[1])}]` : '-'), numeric: true },
+  ];
+  const title = `Paired differences (video level, ${esc(r.strategy)}: model minus baseline on the inputs both scored)`;
+  return `<section><h2>${title}</h2>${table('table-comparisons', cols, r.comparisons)}</section>`;
+}
+
 function worstTable(r: EvalResults): string {
   if (!r.worst.length) return '<p class="empty">No wrongly scored videos listed.</p>';
   type W = EvalResults['worst'][number];
@@ -289,6 +304,7 @@ ${runSection(r)}
 ${LEVELS.map((l) => chartSection(l, charts)).join('\n')}
 <section><h2>By data set, method and compression</h2><div class="scroll">${groupsTable(r)}</div></section>
 <section><h2>Aggregation strategies (video level)</h2><div class="scroll">${strategiesTable(r)}</div></section>
+${comparisonsTable(r)}
 ${calibrationTable(r)}
 <section><h2>Worst-scored videos</h2><div class="scroll">${worstTable(r)}</div></section>
 ${failuresSection(r)}

@@ -81,6 +81,42 @@ class TrainExportTest(unittest.TestCase):
             E.check_manifest(bad)
 
     def test_manifest_passes_the_typescript_schema(self):
+        self.check_with_typescript(self.manifest, self.onnx)
+
+    def test_half_weights_copy(self):
+        from unmask_train.half_weights import HALF_NOTE, convert_export
+
+        out = Path(self.tmp.name) / "half"
+        onnx_path, man_path, check = convert_export(self.manifest, out, "unit-test-half")
+        self.assertGreater(check["initializers_halved"], 0)
+        self.assertLess(check["bytes_after"], 0.7 * check["bytes_before"])
+        self.assertLessEqual(check["max_abs_logit_diff"], 0.05)
+        model = onnx.load(str(onnx_path))
+        onnx.checker.check_model(model)
+        halved = [i for i in model.graph.initializer if i.data_type == onnx.TensorProto.FLOAT16]
+        self.assertEqual(len(halved), check["initializers_halved"])
+        casts = [n for n in model.graph.node if n.op_type == "Cast" and n.input[0].endswith("__f16")]
+        self.assertEqual(len(casts), len(halved))
+        src, dst = json.loads(self.manifest.read_text()), json.loads(man_path.read_text())
+        self.assertEqual((dst["name"], dst["file"]), ("unit-test-half", onnx_path.name))
+        self.assertIn(f"{HALF_NOTE} Converted from unit-test-model", dst["training"]["notes"])
+        for key in ("input", "crop", "calibration", "decision", "metrics"):
+            self.assertEqual(dst[key], src[key])
+        self.check_with_typescript(man_path, onnx_path)
+
+    def test_half_weights_refusals(self):
+        from unmask_train.half_weights import HalfWeightsError, convert_export
+
+        with self.assertRaisesRegex(HalfWeightsError, "is the source file"):
+            convert_export(self.manifest, self.out)
+        clip = json.loads(self.manifest.read_text())
+        clip["kind"] = "clip"
+        clip_path = Path(self.tmp.name) / "clip.manifest.json"
+        clip_path.write_text(json.dumps(clip))
+        with self.assertRaisesRegex(HalfWeightsError, "only frame models"):
+            convert_export(clip_path, Path(self.tmp.name) / "clip-half")
+
+    def check_with_typescript(self, manifest: Path, onnx_path: Path) -> None:
         schema_js = REPO / "dist" / "src" / "models" / "manifest.js"
         node = shutil.which("node")
         if node is None or not schema_js.is_file():
@@ -89,10 +125,10 @@ class TrainExportTest(unittest.TestCase):
                   "import(js).then(async (m) => { const l = await m.loadManifest(p);"
                   "console.log(JSON.stringify({ok: true, onnx: l.onnxPath})); })"
                   ".catch((e) => { console.error(e.message); process.exit(1); });")
-        r = subprocess.run([node, "-e", script, schema_js.as_uri(), str(self.manifest)], capture_output=True, text=True,
+        r = subprocess.run([node, "-e", script, schema_js.as_uri(), str(manifest)], capture_output=True, text=True,
                            timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(json.loads(r.stdout)["onnx"], str(self.onnx))
+        self.assertEqual(json.loads(r.stdout)["onnx"], str(onnx_path))
 
 
 if __name__ == "__main__":

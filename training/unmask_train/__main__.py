@@ -1,4 +1,4 @@
-"""CLI: `python -m unmask_train train|export|ensemble ...` (run from training/)."""
+"""CLI: `python -m unmask_train train|export|ensemble|half-weights ...` (run from training/)."""
 from __future__ import annotations
 
 import argparse
@@ -72,6 +72,18 @@ def _export(a: argparse.Namespace) -> int:
 
     onnx_path, man_path, check = export_run(Path(a.run), Path(a.out), a.name, a.version, a.weights, a.opset,
                                             explain=not a.no_explain)
+    print(json.dumps({"onnx": str(onnx_path), "manifest": str(man_path), **check}))
+    return 0
+
+
+def _half_weights(a: argparse.Namespace) -> int:
+    from .half_weights import HalfWeightsError, convert_export
+
+    try:
+        onnx_path, man_path, check = convert_export(Path(a.manifest), Path(a.out), a.name)
+    except HalfWeightsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     print(json.dumps({"onnx": str(onnx_path), "manifest": str(man_path), **check}))
     return 0
 
@@ -167,6 +179,14 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("--notes", default="")
     n.add_argument("--threads", type=int, default=2)
     n.set_defaults(func=_ensemble)
+
+    h = sub.add_parser("half-weights", help="copy an exported frame model with its weights stored as float16 "
+                       "(half the file; computation stays float32; logits checked against the original)")
+    h.add_argument("manifest", help="the exported model's *.manifest.json")
+    h.add_argument("--out", required=True, help="folder for <name>.onnx + <name>.manifest.json")
+    h.add_argument("--name", default=None, help="model name of the copy (default: the source's)")
+    h.add_argument("--threads", type=int, default=2)
+    h.set_defaults(func=_half_weights)
     return p
 
 
