@@ -19,6 +19,12 @@ export interface FaceDetectorOptions {
    * Default `fast`.
    */
   passes: 'fast' | 'thorough';
+  /**
+   * Look again, with wider borders, at a frame where no view found a face (up to two more detector
+   * runs): a face that fills or overflows the picture, as in tight face-crop images, is too big for
+   * the model otherwise. Default true.
+   */
+  closeUps: boolean;
   /** Smallest face kept, as its box side in frame pixels. Default 16. */
   minFaceSize: number;
   /**
@@ -34,6 +40,7 @@ export const DEFAULT_FACE_DETECTOR_OPTIONS: FaceDetectorOptions = {
   mergeIoU: 0.3,
   rescale: 'auto',
   passes: 'fast',
+  closeUps: true,
   minFaceSize: 16,
 };
 
