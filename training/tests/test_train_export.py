@@ -115,6 +115,14 @@ class TrainExportTest(unittest.TestCase):
         clip_path.write_text(json.dumps(clip))
         with self.assertRaisesRegex(HalfWeightsError, "only frame models"):
             convert_export(clip_path, Path(self.tmp.name) / "clip-half")
+        with self.assertRaisesRegex(HalfWeightsError, "not a readable model manifest"):
+            convert_export(Path(self.tmp.name) / "missing.manifest.json", Path(self.tmp.name) / "x")
+        no_onnx = json.loads(self.manifest.read_text())
+        no_onnx["file"] = "gone.onnx"
+        no_onnx_path = Path(self.tmp.name) / "no-onnx.manifest.json"
+        no_onnx_path.write_text(json.dumps(no_onnx))
+        with self.assertRaisesRegex(HalfWeightsError, "ONNX file .* is missing"):
+            convert_export(no_onnx_path, Path(self.tmp.name) / "y")
 
     def check_with_typescript(self, manifest: Path, onnx_path: Path) -> None:
         schema_js = REPO / "dist" / "src" / "models" / "manifest.js"

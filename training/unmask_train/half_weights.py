@@ -79,10 +79,15 @@ def convert_export(manifest_path: Path, out_dir: Path, name: Optional[str] = Non
     source manifest with `name` and `file` changed and a note added). Checks the new file against the
     source on a random batch; raises HalfWeightsError if the logits differ by more than MAX_LOGIT_DIFF."""
     manifest_path = Path(manifest_path)
-    manifest = json.loads(manifest_path.read_text())
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        src_onnx = manifest_path.parent / manifest["file"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise HalfWeightsError(f"{manifest_path}: not a readable model manifest ({type(e).__name__}: {e})") from None
     if manifest.get("kind") != "frame":
         raise HalfWeightsError(f"{manifest_path}: only frame models are converted (this one is {manifest.get('kind')})")
-    src_onnx = manifest_path.parent / manifest["file"]
+    if not src_onnx.is_file():
+        raise HalfWeightsError(f"{manifest_path}: its ONNX file {src_onnx} is missing")
     name = name or manifest["name"]
     out_dir.mkdir(parents=True, exist_ok=True)
     dst_onnx = out_dir / f"{name}.onnx"
@@ -95,7 +100,10 @@ def convert_export(manifest_path: Path, out_dir: Path, name: Optional[str] = Non
     x = check_batch(manifest, seed)
     ref, got = _logits(src_onnx, x), _logits(dst_onnx, x)
     diff = float("nan") if ref is None or got is None else float(np.max(np.abs(ref - got)))
-    if not diff <= MAX_LOGIT_DIFF and ref is not None:
+    if ref is None or got is None:
+        print("warning: no ONNX runtime available (onnx.reference, onnxruntime, onnxruntime-node); "
+              "the float16-weight copy was not compared with the original", flush=True)
+    elif not diff <= MAX_LOGIT_DIFF:
         dst_onnx.unlink()
         raise HalfWeightsError(f"float16 weights change the logits by {diff:.4f} (> {MAX_LOGIT_DIFF}); keep the float32 file")
     out = dict(manifest, name=name, file=dst_onnx.name)
