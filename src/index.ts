@@ -22,6 +22,7 @@ export { ClipClassifier, type ClipClassifierOptions } from './models/clip_classi
 export { planTrackClips, planWindows, frameLogitsFromClips, scoreCropsByClips, type ClipPlanOptions } from './pipeline/clip_scoring.js';
 export { loadManifest, parseManifest, ModelManifestSchema, type ModelManifest } from './models/manifest.js';
 export { listShippedModels, resolveModel } from './models/registry.js';
+export { describeShippedModels, type ModelSummary } from './models/model_catalog.js';
 export { aggregateVideo } from './aggregate/aggregate.js';
 export { getStrategy, STRATEGY_NAMES, type StrategyName } from './aggregate/strategies.js';
 export { decideVerdict, type Verdict } from './aggregate/verdict.js';

@@ -6,6 +6,7 @@ import { demoCommand } from './demo_command.js';
 import { evalCommand } from './eval_command.js';
 import { extractCommand } from './extract_command.js';
 import { indexCommand } from './index_command.js';
+import { modelsCommand } from './models_command.js';
 import { reportCommand } from './report_command.js';
 import { scanCommand } from './scan_command.js';
 import { exportModelCommand, trainCommand } from './train_command.js';
@@ -22,5 +23,6 @@ program.addCommand(indexCommand());
 program.addCommand(trainCommand());
 program.addCommand(exportModelCommand());
 program.addCommand(reportCommand());
+program.addCommand(modelsCommand());
 
 program.parseAsync(process.argv).catch(reportFatal);
