@@ -109,20 +109,19 @@ class TrainExportTest(unittest.TestCase):
 
         with self.assertRaisesRegex(HalfWeightsError, "is the source file"):
             convert_export(self.manifest, self.out)
-        clip = json.loads(self.manifest.read_text())
-        clip["kind"] = "clip"
-        clip_path = Path(self.tmp.name) / "clip.manifest.json"
-        clip_path.write_text(json.dumps(clip))
+        tmp = Path(self.tmp.name)
         with self.assertRaisesRegex(HalfWeightsError, "only frame models"):
-            convert_export(clip_path, Path(self.tmp.name) / "clip-half")
+            convert_export(self.patched_manifest("clip", kind="clip"), tmp / "clip-half")
         with self.assertRaisesRegex(HalfWeightsError, "not a readable model manifest"):
-            convert_export(Path(self.tmp.name) / "missing.manifest.json", Path(self.tmp.name) / "x")
-        no_onnx = json.loads(self.manifest.read_text())
-        no_onnx["file"] = "gone.onnx"
-        no_onnx_path = Path(self.tmp.name) / "no-onnx.manifest.json"
-        no_onnx_path.write_text(json.dumps(no_onnx))
+            convert_export(tmp / "missing.manifest.json", tmp / "x")
         with self.assertRaisesRegex(HalfWeightsError, "ONNX file .* is missing"):
-            convert_export(no_onnx_path, Path(self.tmp.name) / "y")
+            convert_export(self.patched_manifest("no-onnx", file="gone.onnx"), tmp / "y")
+
+    def patched_manifest(self, name: str, **changes) -> Path:
+        """A copy of the exported manifest with top-level fields changed, beside the export."""
+        path = Path(self.tmp.name) / f"{name}.manifest.json"
+        path.write_text(json.dumps({**json.loads(self.manifest.read_text()), **changes}))
+        return path
 
     def check_with_typescript(self, manifest: Path, onnx_path: Path) -> None:
         schema_js = REPO / "dist" / "src" / "models" / "manifest.js"

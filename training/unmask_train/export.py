@@ -129,6 +129,15 @@ RUNTIMES = (("onnx.reference", _run_reference), ("onnxruntime", _run_onnxruntime
             ("onnxruntime-node", _run_onnxruntime_node))
 
 
+def run_onnx(path: Path, x: np.ndarray) -> Optional[Tuple[str, List[np.ndarray]]]:
+    """(runtime name, outputs) from the first available runtime of RUNTIMES; None when there is none."""
+    for name, run in RUNTIMES:
+        got = run(path, x)
+        if got is not None:
+            return name, got
+    return None
+
+
 def verify_onnx(model: nn.Module, path: Path, size: int, atol: float = 1e-4, batch: int = 3) -> Tuple[Optional[str], float]:
     """(runtime used, max |torch - onnx| over every output) on a random batch; (None, nan) when no
     runtime is available. `model` returns a tensor or a tuple of tensors (the graph's outputs, in order).
@@ -145,20 +154,19 @@ def verify_onnx(model: nn.Module, path: Path, size: int, atol: float = 1e-4, bat
     with torch.no_grad():
         out = model(x)
     refs = [r.numpy() for r in (out if isinstance(out, (tuple, list)) else (out,))]
-    for name, run in RUNTIMES:
-        got = run(path, x.numpy())
-        if got is None:
-            continue
-        if [g.shape for g in got] != [r.shape for r in refs]:
-            raise ExportError(f"{name}: output shapes {[g.shape for g in got]}, torch {[r.shape for r in refs]}")
-        err = 0.0
-        for i, (g, r) in enumerate(zip(got, refs)):
-            e, scale = float(np.abs(g - r).max()), max(1.0, float(np.abs(r).max()))
-            if e > atol * scale:
-                raise ExportError(f"{name}: output {i}: ONNX and PyTorch differ by {e:.3g} > {atol} x {scale:.3g}")
-            err = max(err, e)
-        return name, err
-    return None, float("nan")
+    ran = run_onnx(path, x.numpy())
+    if ran is None:
+        return None, float("nan")
+    name, got = ran
+    if [g.shape for g in got] != [r.shape for r in refs]:
+        raise ExportError(f"{name}: output shapes {[g.shape for g in got]}, torch {[r.shape for r in refs]}")
+    err = 0.0
+    for i, (g, r) in enumerate(zip(got, refs)):
+        e, scale = float(np.abs(g - r).max()), max(1.0, float(np.abs(r).max()))
+        if e > atol * scale:
+            raise ExportError(f"{name}: output {i}: ONNX and PyTorch differ by {e:.3g} > {atol} x {scale:.3g}")
+        err = max(err, e)
+    return name, err
 
 
 def torch_cpu_ms_per_face(model: nn.Module, size: int, batch: int = 8, repeats: int = 20) -> float:

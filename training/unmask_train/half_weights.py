@@ -52,13 +52,10 @@ def halve_initializers(model: onnx.ModelProto, min_elements: int = MIN_ELEMENTS)
 
 
 def _logits(path: Path, x: np.ndarray) -> Optional[np.ndarray]:
-    from .export import RUNTIMES
+    from .export import run_onnx
 
-    for _name, run in RUNTIMES:
-        out = run(path, x)
-        if out is not None:
-            return out[0].reshape(-1)
-    return None
+    ran = run_onnx(path, x)
+    return None if ran is None else ran[1][0].reshape(-1)
 
 
 def check_batch(manifest: Dict, seed: int = 0, n: int = 8) -> np.ndarray:
