@@ -11,7 +11,7 @@ import torch
 from unmask_train import export as E
 from unmask_train.explain import ExplainedModel, explanation_kind
 from unmask_train.model import arch_names, build_model, default_size
-from unmask_train.models_frame import layer_groups
+from unmask_train.models_frame import layer_groups, zero_init_residual_branches
 
 
 def randomise(model: torch.nn.Module, seed: int = 0, size: int = 64) -> None:
@@ -44,6 +44,26 @@ class ArchTest(unittest.TestCase):
                 grads = [p.grad for p in m.parameters() if p.requires_grad]
                 self.assertTrue(all(g is not None for g in grads), "every parameter gets a gradient")
                 self.assertTrue(all(torch.isfinite(g).all() for g in grads))
+
+    def test_efficientnet_residual_blocks_start_as_identities(self):
+        # --zero-gamma: a fresh MBConv block with a skip connection passes its input through unchanged
+        # (eval mode: no stochastic depth), and a block without one still computes something
+        torch.manual_seed(0)
+        for arch in ("efficientnet-b0", "efficientnet-b4-att"):
+            with self.subTest(arch=arch):
+                m = build_model(arch, 32).eval()
+                self.assertGreater(zero_init_residual_branches(m), 5)
+                blocks = [b for b in m.modules() if type(b).__name__ == "MBConv"]
+                skip = [b for b in blocks if b.use_res_connect]
+                self.assertGreater(len(skip), 5)
+                with torch.no_grad():
+                    for b in blocks:
+                        x = torch.randn(2, b.block[0][0].in_channels, 8, 8)
+                        y = b(x)
+                        if b.use_res_connect:
+                            self.assertTrue(torch.equal(y, x))
+                        else:
+                            self.assertGreater(float(y.abs().max()), 0.0)
 
     def test_default_sizes(self):
         self.assertEqual(default_size("efficientnet-b4"), 224)  # ICPR2020
@@ -135,3 +155,13 @@ class ExportFamiliesTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ZeroGammaOptionTest(unittest.TestCase):
+    def test_refused_where_it_means_nothing(self):
+        from unmask_train.train import TrainConfig, check_common
+
+        check_common(TrainConfig(crops=["x"], out="y", arch="efficientnet-b4", zero_gamma=True))  # accepted
+        for kw in ({"arch": "resnet_s"}, {"arch": "ftcn"}, {"arch": "efficientnet-b0", "init": "runs/x"}):
+            with self.subTest(**kw), self.assertRaises(ValueError):
+                check_common(TrainConfig(crops=["x"], out="y", zero_gamma=True, **kw))

@@ -33,6 +33,7 @@ from .data import CropDataError, EvalSet, Face, ImageStore, PairSampler, TrainSe
 from .ema import WeightAverage
 from .metric_learning import MINING, TripletModule, triplet_step_loss
 from .model import build_model, count_params, load_checkpoint
+from .models_frame import zero_init_residual_branches
 from .sbi import SBI_PRESETS
 from .splits import (BALANCE_MODES, ClassBalancedSampler, NaturalSampler, bag_subset, describe_classes, fold_split,
                      subsample_by_key)
@@ -74,6 +75,7 @@ class TrainConfig:
     margin: float = 0.3  # triplet margin on L2-normalised embeddings
     mining: str = "batch-hard"  # triplet mining in the batch: "batch-hard" or "random"
     init: Optional[str] = None  # run dir (its best.pt) or checkpoint whose weights start this run
+    zero_gamma: bool = False  # EfficientNets from scratch: skip blocks start as identities (models_frame.py)
     freeze_backbone: bool = False  # train the head only (transfer.py)
     unfreeze: str = "none"  # "greedy": layer-wise unfreezing, head first (transfer.py)
     unfreeze_epochs: int = 1  # epochs per greedy stage
@@ -230,6 +232,8 @@ class Trainer:
             log(env, f"decoded images in {time.time() - t0:.1f}s")
 
         net = build_model(cfg.arch, cfg.size)
+        if cfg.zero_gamma:
+            log(env, f"zero-gamma: {zero_init_residual_branches(net)} skip blocks start as identities")
         if cfg.init:
             log(env, load_init(net, cfg.init, cfg.arch))
         self.layers = LayerSchedule(net, cfg.freeze_backbone, cfg.unfreeze, cfg.unfreeze_epochs)
@@ -464,6 +468,10 @@ def check_common(cfg: TrainConfig) -> None:
         raise ValueError(f"--sbi-style must be one of {', '.join(SBI_PRESETS)}")
     if not 0.0 <= cfg.ema < 1.0:
         raise ValueError(f"--ema must be in [0, 1), got {cfg.ema}")
+    if cfg.zero_gamma and not cfg.arch.startswith("efficientnet-"):
+        raise ValueError(f"--zero-gamma applies to the efficientnet archs (the {cfg.arch} blocks need no option)")
+    if cfg.zero_gamma and cfg.init:
+        raise ValueError("--zero-gamma initialises a network trained from scratch; --init replaces those weights")
 
 
 def calibrate(trainer: Trainer, band: M.DecisionBand = M.DecisionBand()) -> Dict:
