@@ -62,3 +62,20 @@ class MetricsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SelectionTest(unittest.TestCase):
+    """--select: which validation column decides best.pt and early stopping, lower is better."""
+
+    def test_each_criterion_reads_its_column(self):
+        from unmask_train.train import TrainConfig, check_common, selection_loss
+
+        row = {"val_frame_auc": 0.8, "val_frame_logloss": 0.5, "val_video_auc": 0.6, "val_video_logloss": 0.7}
+        self.assertEqual(selection_loss(row, "auc"), -0.8)
+        self.assertEqual(selection_loss(row, "logloss"), 0.5)
+        self.assertEqual(selection_loss(row, "video-auc"), -0.6)
+        self.assertEqual(selection_loss(row, "video-logloss"), 0.7)
+        self.assertIsNone(selection_loss({"val_frame_auc": None}, "auc"))  # no validation data
+        self.assertIsNone(selection_loss({}, "video-auc"))
+        with self.assertRaises(ValueError):
+            check_common(TrainConfig(crops=["x"], out="y", select="video"))

@@ -115,8 +115,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--weight-decay", type=float, default=0.02)
     t.add_argument("--warmup-epochs", type=float, default=1.0)
     t.add_argument("--patience", type=int, default=5, help="early stopping: epochs without validation gain")
-    t.add_argument("--select", default="auc", choices=["auc", "logloss"],
-                   help="validation criterion for best.pt and early stopping (frame AUC, or raw log loss)")
+    t.add_argument("--select", default="auc", choices=["auc", "logloss", "video-auc", "video-logloss"],
+                   help="validation criterion for best.pt and early stopping: frame AUC, raw frame log loss, "
+                        "or the same per video (each video counts once, however many frames it has)")
     t.add_argument("--holdout-frac", type=float, default=0.0, help="train faces held out by identity component")
     t.add_argument("--samples-per-epoch", type=int, default=None, help="default: number of training faces")
     t.add_argument("--workers", type=int, default=1, help="DataLoader worker processes")

@@ -4,7 +4,7 @@ Run directory (`--out`, under training/runs/ by convention, gitignored):
     log.jsonl      one JSON object per epoch (train loss, throughput, val/holdout metrics, lr)
     loss.png       curves, when matplotlib is importable
     last.pt        full state for --resume (model, optimiser, scaler, counters)
-    best.pt        weights of the best validation epoch (highest frame AUC, or lowest log loss with --select logloss)
+    best.pt        weights of the best validation epoch (highest frame AUC by default; see --select)
     epoch_NNN.pt   weights after each epoch
     final.json     best epoch, calibration (temperature, band) and calibrated metrics
 """
@@ -61,7 +61,7 @@ class TrainConfig:
     weight_decay: float = 0.02
     warmup_epochs: float = 1.0
     patience: int = 5
-    select: str = "auc"  # checkpoint/early-stopping criterion on validation: "auc" or "logloss"
+    select: str = "auc"  # checkpoint/early-stopping criterion on validation: a key of SELECT_COLUMNS
     holdout_frac: float = 0.0  # share of train faces held out by identity component (in-domain check)
     samples_per_epoch: Optional[int] = None  # default: number of training faces
     workers: int = 1
@@ -412,10 +412,7 @@ class Trainer:
                        **self.validate()}
                 row["seconds"] = time.time() - t0
                 self.history.append(row)
-                # Lower is better: the validation log loss, or minus the AUC. Raw log loss punishes the
-                # over-confidence that temperature calibration removes afterwards, so `auc` is the default.
-                metric = row.get("val_frame_auc" if cfg.select == "auc" else "val_frame_logloss")
-                vloss = -metric if (metric is not None and cfg.select == "auc") else metric
+                vloss = selection_loss(row, cfg.select)
                 # Without validation data, the latest epoch counts as the best.
                 if vloss is None or vloss < self.best_loss - 1e-4:
                     self.best_loss = vloss if vloss is not None else self.best_loss
@@ -458,6 +455,22 @@ class Trainer:
         self.total_steps = min(self.cfg.epochs, max(fit, self.epoch + 1)) * self.steps_per_epoch
 
 
+# --select: the validation column each criterion reads. Frame level counts every frame of a multi-frame
+# video (e.g. a face-track clip) once per frame, video level each video once.
+SELECT_COLUMNS = {"auc": "val_frame_auc", "logloss": "val_frame_logloss",
+                  "video-auc": "val_video_auc", "video-logloss": "val_video_logloss"}
+
+
+def selection_loss(row: Dict, select: str) -> Optional[float]:
+    """Lower is better: a validation log loss, or minus an AUC; None without validation data. Raw log
+    loss punishes the over-confidence that temperature calibration removes afterwards, so `auc` is the
+    default."""
+    metric = row.get(SELECT_COLUMNS[select])
+    if metric is None:
+        return None
+    return -metric if select.endswith("auc") else metric
+
+
 def check_common(cfg: TrainConfig) -> None:
     """Options shared by frame and clip training."""
     if cfg.batch_size % 2:
@@ -466,6 +479,8 @@ def check_common(cfg: TrainConfig) -> None:
         raise ValueError(f"--augment must be one of {', '.join(AUGMENT_PRESETS)}, none")
     if cfg.sbi_style not in SBI_PRESETS:
         raise ValueError(f"--sbi-style must be one of {', '.join(SBI_PRESETS)}")
+    if cfg.select not in SELECT_COLUMNS:
+        raise ValueError(f"--select must be one of {', '.join(SELECT_COLUMNS)}")
     if not 0.0 <= cfg.ema < 1.0:
         raise ValueError(f"--ema must be in [0, 1), got {cfg.ema}")
     if cfg.zero_gamma and not cfg.arch.startswith("efficientnet-"):
