@@ -60,10 +60,6 @@ class MetricsTest(unittest.TestCase):
         self.assertAlmostEqual(st["decided_accuracy"], 2 / 3)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class SelectionTest(unittest.TestCase):
     """--select: which validation column decides best.pt and early stopping, lower is better."""
 
@@ -79,3 +75,7 @@ class SelectionTest(unittest.TestCase):
         self.assertIsNone(selection_loss({}, "video-auc"))
         with self.assertRaises(ValueError):
             check_common(TrainConfig(crops=["x"], out="y", select="video"))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -153,10 +153,6 @@ class ExportFamiliesTest(unittest.TestCase):
         self.roundtrip("resnet_xs", 32, ("cam", "grad-cam"))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class ZeroGammaOptionTest(unittest.TestCase):
     def test_refused_where_it_means_nothing(self):
         from unmask_train.train import TrainConfig, check_common
@@ -165,3 +161,7 @@ class ZeroGammaOptionTest(unittest.TestCase):
         for kw in ({"arch": "resnet_s"}, {"arch": "ftcn"}, {"arch": "efficientnet-b0", "init": "runs/x"}):
             with self.subTest(**kw), self.assertRaises(ValueError):
                 check_common(TrainConfig(crops=["x"], out="y", zero_gamma=True, **kw))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -94,6 +94,7 @@ def parser() -> argparse.ArgumentParser:
     from .model import arch_names
     from .sbi import SBI_PRESETS
     from .models_temporal import temporal_arch_names
+    from .train import SELECT_COLUMNS
 
     p = argparse.ArgumentParser(prog="python -m unmask_train")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -115,7 +116,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--weight-decay", type=float, default=0.02)
     t.add_argument("--warmup-epochs", type=float, default=1.0)
     t.add_argument("--patience", type=int, default=5, help="early stopping: epochs without validation gain")
-    t.add_argument("--select", default="auc", choices=["auc", "logloss", "video-auc", "video-logloss"],
+    t.add_argument("--select", default="auc", choices=list(SELECT_COLUMNS),
                    help="validation criterion for best.pt and early stopping: frame AUC, raw frame log loss, "
                         "or the same per video (each video counts once, however many frames it has)")
     t.add_argument("--holdout-frac", type=float, default=0.0, help="train faces held out by identity component")
