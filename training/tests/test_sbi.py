@@ -1,3 +1,4 @@
+import dataclasses
 import random
 import unittest
 
@@ -73,8 +74,21 @@ class SbiTest(unittest.TestCase):
                 outside_changed += 1
         self.assertGreater(outside_changed, 5, "target altered in some draws")
         self.assertGreater(outside_same, 5, "source altered in others")
-        self.assertEqual(set(S.SBI_PRESETS), {"basic", "sta"})
+        self.assertEqual(set(S.SBI_PRESETS), {"basic", "sta", "colour"})
         self.assertEqual(S.SBI_PRESETS["basic"], S.SbiConfig(), "basic = the original recipe")
+
+    def test_colour_preset_never_changes_sharpness(self):
+        """`colour`: with the colour changes set to zero, the altered face is the face itself in every
+        draw; the basic recipe, so set, still sharpens or blurs it in some draws."""
+        neutral = dict(brightness=0.0, contrast=0.0, saturation=0.0, hue=0.0, rgb_shift=0.0)
+        colour = dataclasses.replace(S.SBI_PRESETS["colour"], **neutral)
+        basic = dataclasses.replace(S.SBI_PRESETS["basic"], **neutral)
+        img = textured(5)
+        rng = random.Random(0)
+        for _ in range(20):
+            self.assertTrue(torch.allclose(S.alter_appearance(img, rng, colour), img, atol=1e-6))
+        changed = sum(not torch.allclose(S.alter_appearance(img, rng, basic), img, atol=1e-6) for _ in range(20))
+        self.assertGreater(changed, 5)
 
     def test_nearest_downscale_is_blocky(self):
         img = textured(4)

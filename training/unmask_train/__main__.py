@@ -128,7 +128,8 @@ def parser() -> argparse.ArgumentParser:
                    help="augmentation preset: light (default), strong (DFDC-winner strength, long runs), none")
     t.add_argument("--sbi-style", default="basic", choices=list(SBI_PRESETS),
                    help="self-blending: basic = the pasted face altered; sta = the paper's source-target "
-                        "augmentation (either side altered, blocky downscales too)")
+                        "augmentation (either side altered, blocky downscales too); colour = colour change "
+                        "and movement only, never a sharpness change")
     t.add_argument("--ema", type=float, default=0.0,
                    help="> 0: validate, keep and export a moving average of the weights with this decay (e.g. 0.99)")
     t.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
