@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  allowsNearbyFrames,
   DEFAULT_SAMPLING,
   parseSampling,
   sampleFrameIndices,
@@ -204,13 +205,24 @@ describe('parseSampling', () => {
     assert.deepEqual(parseSampling('clip:16'), { kind: 'clip', count: 16 });
     assert.deepEqual(parseSampling('range:10:101'), { kind: 'range', start: 10, count: 101 });
     assert.deepEqual(parseSampling('range:0:1'), { kind: 'range', start: 0, count: 1 });
+    assert.deepEqual(parseSampling('uniform:32:exact'), { kind: 'uniform', count: 32, exact: true });
+    assert.deepEqual(parseSampling('fps:2:exact'), { kind: 'fps', fps: 2, exact: true });
+  });
+
+  it('only spread-out policies without `exact` may move samples to reference frames', () => {
+    assert.equal(allowsNearbyFrames(parseSampling('uniform:32')), true);
+    assert.equal(allowsNearbyFrames(parseSampling('fps:2')), true);
+    assert.equal(allowsNearbyFrames(parseSampling('uniform:32:exact')), false);
+    assert.equal(allowsNearbyFrames(parseSampling('fps:2:exact')), false);
+    assert.equal(allowsNearbyFrames(parseSampling('clip:16')), false);
+    assert.equal(allowsNearbyFrames(parseSampling('range:10:101')), false);
   });
 
   it('round-trips into sampleFrameIndices', () => {
     assert.deepEqual(sampleFrameIndices(parseSampling('range:10:101'), 300, 25), range(10, 101));
   });
 
-  for (const spec of ['bogus:3', 'uniform:', 'uniform', 'range:5', 'range:5:', 'uniform:-1', 'uniform:0', 'uniform:abc', 'uniform:2.5', 'fps:0', 'fps:x', 'clip:', 'range:-1:5', 'range::5', 'fps:', '', 'UNIFORM:32']) {
+  for (const spec of ['bogus:3', 'uniform:', 'uniform', 'range:5', 'range:5:', 'uniform:-1', 'uniform:0', 'uniform:abc', 'uniform:2.5', 'fps:0', 'fps:x', 'clip:', 'range:-1:5', 'range::5', 'fps:', '', 'UNIFORM:32', 'uniform:32:fast', 'uniform:32:exact:1', 'clip:16:exact', 'range:1:2:exact']) {
     it(`rejects ${JSON.stringify(spec)} with InvalidOptionError`, () => {
       assert.throws(() => parseSampling(spec), InvalidOptionError);
     });

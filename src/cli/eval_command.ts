@@ -63,7 +63,7 @@ export function evalCommand(): Command {
     .option('--dataset <name>', 'only rows of this data set')
     .option('--limit <n>', 'at most n rows, REAL/FAKE proportions kept, chosen with --seed', intOption('--limit'))
     .option('--seed <n>', 'seed of --limit and of the bootstrap', intOption('--seed', 0), 1)
-    .option('--sample <policy>', "frames to look at: uniform:N | fps:R | clip:N | range:START:N (default uniform:32, or a clip model's own, e.g. clip:64)", samplingOption)
+    .option('--sample <policy>', "frames to look at: uniform:N | fps:R | clip:N | range:START:N (default uniform:32, or a clip model's own, e.g. clip:64); uniform:N:exact / fps:R:exact decode exactly those frame numbers instead of the nearest reference frames", samplingOption)
     .option('--strategy <name>', `default frame->video aggregation (all of ${STRATEGY_NAMES.join(', ')} are measured)`, strategyOption, 'mean-logit')
     .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), 0.6)
     .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), 4)

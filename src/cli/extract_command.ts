@@ -19,7 +19,7 @@ export function extractCommand(): Command {
     .argument('[inputs...]', 'videos, images or directories (searched recursively)')
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--index <csv>', 'index CSV (path,label,dataset,split,group,method[,compression], as written by `unmask index`) instead of / besides inputs')
-    .option('--sample <policy>', 'uniform:N | fps:R | clip:N | range:START:N', 'uniform:32')
+    .option('--sample <policy>', 'uniform:N | fps:R | clip:N | range:START:N (uniform:N:exact / fps:R:exact: exactly those frame numbers)', 'uniform:32')
     .option('--crop <policy>', 'scale | margin | align', cropPolicyOption, 'margin')
     .option('--margin <f>', 'border per side for --crop margin, fraction of the face box', floatOption('--margin', 0, 2), 0.3)
     .option('--size <px>', 'crop side in pixels', intOption('--size', 16), 256)

@@ -24,7 +24,7 @@ export function scanCommand(): Command {
     .description('tell whether each video or image shows a face-manipulated person')
     .argument('<inputs...>', 'videos, images or directories (searched recursively)')
     .option('-m, --model <manifest|name>', 'model manifest or shipped model name; repeat for an ensemble', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--sample <policy>', "frames to look at: uniform:N | fps:R | clip:N | range:START:N (default uniform:32, or a clip model's own, e.g. clip:64)")
+    .option('--sample <policy>', "frames to look at: uniform:N | fps:R | clip:N | range:START:N (default uniform:32, or a clip model's own, e.g. clip:64); uniform:N:exact / fps:R:exact decode exactly those frame numbers instead of the nearest reference frames")
     .option('--strategy <name>', `frame->video aggregation: ${STRATEGY_NAMES.join(' | ')}`, strategyOption, 'mean-logit')
     .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), 0.6)
     .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), 4)

@@ -80,7 +80,8 @@ export type ScanSettings = Pick<ScanOptions, 'detector' | 'tracker'> & { samplin
  */
 export function cacheFingerprint(models: readonly RunModel[], settings: ScanSettings): string {
   const key = {
-    v: 1,
+    // 2: spread-out samples decode on reference frames by default (media/reference_frames.ts)
+    v: 2,
     unmask: packageVersion(),
     models: models.map((m) => m.sha256),
     sampling: settings.sampling ? sortKeys(settings.sampling) : 'model-default',

@@ -1,7 +1,8 @@
 /**
  * Decodes the sampled frames of a video in ONE ffmpeg pass: a `select` filter keeps the wanted frame
- * numbers and raw frames go to pipes (6-12x faster than seeking once per frame). Still images are
- * decoded by sharp as a one-frame input.
+ * numbers and raw frames go to pipes (6-12x faster than seeking once per frame). Spread-out samples
+ * may let the decoder skip non-reference frames (reference_frames.ts). Still images are decoded by
+ * sharp as a one-frame input.
  */
 import sharp from 'sharp';
 import { spawn } from 'node:child_process';
@@ -13,6 +14,8 @@ import type { MediaInfo } from './media_info.js';
 import { selectExpression } from './sampling.js';
 import { openFifo } from './fifo.js';
 import { type RawFrame, readFramesFromFifo, readFramesFromStream } from './frame_reader.js';
+import { FfmpegLog } from './ffmpeg_log.js';
+import { frameIndexAt, type ReferenceFramePlan, referenceFramePlan, samplesCovered, selectAtOrAfterExpression } from './reference_frames.js';
 import { framePixels, type StackedLayout, stackedFrameBytes } from './stacked_frame.js';
 import { mediaTools } from './tools.js';
 
@@ -33,6 +36,14 @@ export interface DecodeOptions {
   transport?: 'auto' | 'stream';
   /** ffmpeg decoder threads. Default: one less than the CPUs (at least 1), so inference keeps a core. */
   decoderThreads?: number;
+  /**
+   * Let the decoder skip non-reference frames when the video and the samples allow it (H.264/HEVC,
+   * constant frame rate, samples at least 4 frames apart; see reference_frames.ts): each sample then
+   * becomes the first decoded frame at or after it, and frames carry their true numbers. About half
+   * the decoding work. Default false (exact frame numbers); openFrames turns it on for spread-out
+   * sampling policies (`uniform`, `fps`) unless they say `exact`.
+   */
+  skipNonReference?: boolean;
 }
 
 /** What a decode pass reports after its last frame. */
@@ -41,6 +52,8 @@ export interface DecodeReport {
   decoded: number;
   /** Last line ffmpeg printed on stderr when frames went missing (e.g. a truncated file). */
   warning?: string;
+  /** True when the pass skipped non-reference frames (samples moved to decoded frames). */
+  referenceFramesOnly?: boolean;
 }
 
 /** Decodes a still image into one RGB frame, honouring EXIF orientation. */
@@ -66,11 +79,14 @@ export function previewSize(width: number, height: number): { width: number; hei
 }
 
 /**
- * The filter graph: keep the sampled frames; when there is a preview, scale a copy of each down
- * (area averaging) and stack it below the frame (see stacked_frame.ts).
+ * The filter graph: keep the sampled frames (by number, or with a plan, the first decoded frame at
+ * or after each, then showinfo to print its timestamp); when there is a preview, scale a copy of
+ * each down (area averaging) and stack it below the frame (see stacked_frame.ts).
  */
-export function decodeFilter(indices: number[], layout: StackedLayout): string {
-  const select = `[0:v:0]select='${selectExpression(indices)}'`;
+export function decodeFilter(indices: number[], layout: StackedLayout, plan?: ReferenceFramePlan): string {
+  const select = plan
+    ? `[0:v:0]select='${selectAtOrAfterExpression(indices, plan)}',showinfo=checksum=0`
+    : `[0:v:0]select='${selectExpression(indices)}'`;
   const p = layout.preview;
   if (!p) return `${select},format=${layout.format}[out]`;
   return (
@@ -106,30 +122,37 @@ export async function* decodeVideoFrames(
   const layout: StackedLayout = { format: keepYuv ? 'yuv420p' : 'rgb24', width, height, preview: previewSize(width, height) };
   // ffmpeg 4.1 (the npm fallback binary) has no -fps_mode; -vsync 0 passes frames through unchanged.
   const passthrough = ffmpegMajor >= 5 ? ['-fps_mode', 'passthrough'] : ['-vsync', '0'];
+  const plan = options.skipNonReference ? referenceFramePlan(info, indices, ffmpegMajor) : undefined;
+  report.referenceFramesOnly = plan !== undefined;
+  const log = new FfmpegLog(plan !== undefined);
   const args = [
-    '-hide_banner', '-nostdin', '-v', 'error',
+    '-hide_banner', '-nostdin', '-nostats',
+    // showinfo (the frames' timestamps) logs at level info: level tags tell its lines from errors
+    ...(plan ? ['-loglevel', 'level+info', '-skip_frame', 'noref'] : ['-v', 'error']),
     // leave one core to inference: measured on 2 cores, 1 decoder thread instead of ffmpeg's default
     // cut a scan's CPU by ~0.1 s and its wall time by ~5% (npm run bench)
     '-threads', String(options.decoderThreads ?? Math.max(1, availableParallelism() - 1)),
     '-i', info.path,
     '-an', '-sn', '-dn',
-    '-filter_complex', decodeFilter(indices, layout),
+    '-filter_complex', decodeFilter(indices, layout, plan),
     '-map', '[out]', ...passthrough, '-frames:v', String(indices.length), '-pix_fmt', layout.format, '-f', 'rawvideo', 'pipe:1',
   ];
   const maxAhead = Math.max(2, Math.floor(MAX_QUEUE_BYTES / stackedFrameBytes(layout)));
   const fifo = options.transport === 'stream' ? undefined : openFifo();
   const child = spawn(ffmpeg, args, { stdio: ['ignore', fifo ? fifo.write : 'pipe', 'pipe'] });
   if (fifo) closeSync(fifo.write); // ffmpeg holds the only write end: its exit ends the pipe
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => log.push(d));
   const exited = new Promise<number>((resolve) => {
-    child.on('error', (e) => ((stderr += `\n${e.message}`), resolve(-1)));
-    child.on('close', (code) => resolve(code ?? -1));
+    child.on('error', (e) => (log.addError(e.message), log.end(), resolve(-1)));
+    child.on('close', (code) => (log.end(), resolve(code ?? -1)));
   });
   const reader = fifo
     ? readFramesFromFifo(fifo.read, layout, info.colorMatrix, maxAhead)
     : readFramesFromStream(child.stdout!, layout, info.colorMatrix, maxAhead);
   let ended = false;
+  let lastIndex = -1;
+  let firstFrameTime: number | undefined;
   try {
     for (;;) {
       let raw: RawFrame | undefined;
@@ -139,7 +162,17 @@ export async function* decodeVideoFrames(
         throw new UnreadableMediaError(info.path, `decoder failed: ${(e as Error).message}`);
       }
       if (!raw) break;
-      const index = indices[report.decoded];
+      let index = indices[report.decoded];
+      if (plan) {
+        // showinfo printed this frame's timestamp before the frame reached the pipe
+        const time = await log.nextFrameTime();
+        // the first selected frame is frame 0 (the plan samples it): later times count from it
+        if (report.decoded === 0) firstFrameTime = time;
+        const fromTime = time === undefined || firstFrameTime === undefined ? undefined : frameIndexAt(time, firstFrameTime, plan);
+        // a missing or out-of-order timestamp keeps numbers increasing rather than trusting it
+        index = fromTime !== undefined && fromTime > lastIndex ? fromTime : Math.max(lastIndex + 1, indices[Math.min(report.decoded, indices.length - 1)]);
+      }
+      lastIndex = index;
       report.decoded++;
       yield {
         index,
@@ -161,12 +194,14 @@ export async function* decodeVideoFrames(
     }
   }
   const code = await exited;
-  const lastLine = stderr.trim().split('\n').filter(Boolean).pop();
+  const lastLine = log.lastError();
   if (report.decoded === 0) {
     if (code !== 0) throw new UnreadableMediaError(info.path, lastLine);
     throw new NoFramesError(info.path, lastLine);
   }
-  if (report.decoded < indices.length) {
-    report.warning = `decoded ${report.decoded} of ${indices.length} sampled frames${lastLine ? `: ${lastLine}` : ' (video shorter than its header says)'}`;
+  // on reference frames, two samples may share one decoded frame: missing means past the last frame
+  const covered = plan ? samplesCovered(indices, lastIndex) : report.decoded;
+  if (covered < indices.length) {
+    report.warning = `decoded ${covered} of ${indices.length} sampled frames${lastLine ? `: ${lastLine}` : ' (video shorter than its header says)'}`;
   }
 }

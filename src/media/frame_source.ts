@@ -3,11 +3,14 @@ import type { Frame } from '../types.js';
 import { type DecodeOptions, type DecodeReport, decodeImage, decodeVideoFrames } from './decode.js';
 import type { MediaInfo } from './media_info.js';
 import { probeMedia } from './probe.js';
-import { DEFAULT_SAMPLING, type SamplingPolicy, sampleFrameIndices } from './sampling.js';
+import { allowsNearbyFrames, DEFAULT_SAMPLING, type SamplingPolicy, sampleFrameIndices } from './sampling.js';
 
 export interface FrameSource {
   info: MediaInfo;
-  /** Frame indices the sampling policy asked for. */
+  /**
+   * Frame indices the sampling policy asked for. Spread-out policies (uniform, fps, unless `exact`)
+   * may decode the first reference frame at or after each instead: the frames carry their true index.
+   */
   indices: number[];
   frames: AsyncIterable<Frame>;
   /** Filled in once `frames` is exhausted. */
@@ -30,5 +33,6 @@ export async function openFrames(
     return { info, indices: [0], frames: one(), report };
   }
   const indices = sampleFrameIndices(sampling, info.frameCount, info.fps);
-  return { info, indices, frames: decodeVideoFrames(info, indices, report, options), report };
+  const decode: DecodeOptions = { skipNonReference: allowsNearbyFrames(sampling), ...options };
+  return { info, indices, frames: decodeVideoFrames(info, indices, report, decode), report };
 }

@@ -19,4 +19,6 @@ export interface MediaInfo {
   colorMatrix: YuvMatrix;
   /** Decoder pixel format as ffprobe names it (e.g. `yuv420p`); images: `rgb24`. */
   pixelFormat: string;
+  /** Videos: true when the stream's nominal and average frame rates agree (constant frame rate). */
+  constantFrameRate?: boolean;
 }

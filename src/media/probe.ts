@@ -81,6 +81,19 @@ async function probeImage(path: string): Promise<MediaInfo | undefined> {
   }
 }
 
+async function runFfprobe(path: string): Promise<ProbeJson> {
+  const { ffprobe, ffprobeFallback } = mediaTools();
+  const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', path];
+  const run = async (bin: string) => JSON.parse((await execFileAsync(bin, args, { maxBuffer: 16 * 1024 * 1024 })).stdout) as ProbeJson;
+  try {
+    return await run(ffprobe);
+  } catch (e) {
+    // killed by a signal (a crash of the static build), not an answer about the file: ask the system's
+    if (!ffprobeFallback || !(e as { signal?: string }).signal) throw e;
+    return await run(ffprobeFallback);
+  }
+}
+
 export async function probeMedia(path: string): Promise<MediaInfo> {
   let size: number;
   try {
@@ -99,12 +112,7 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
 
   let json: ProbeJson;
   try {
-    const { stdout } = await execFileAsync(
-      mediaTools().ffprobe,
-      ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', path],
-      { maxBuffer: 16 * 1024 * 1024 },
-    );
-    json = JSON.parse(stdout) as ProbeJson;
+    json = await runFfprobe(path);
   } catch (e) {
     // ffprobe prefixes its message with the path, which the error already names
     const last = String((e as { stderr?: string }).stderr ?? '').trim().split('\n').pop() ?? '';
@@ -127,7 +135,9 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
   if (isImage) {
     return { path, kind: 'image', width, height, fps: 1, frameCount: 1, frameCountEstimated: false, durationMs: 0, codec, colorMatrix, pixelFormat: 'rgb24' };
   }
-  const fps = parseRate(video.avg_frame_rate) || parseRate(video.r_frame_rate);
+  const avgRate = parseRate(video.avg_frame_rate);
+  const nominalRate = parseRate(video.r_frame_rate);
+  const fps = avgRate || nominalRate;
   const durationS = Number(video.duration ?? json.format?.duration ?? NaN);
   const nb = Number(video.nb_frames ?? NaN);
   let frameCount: number;
@@ -149,5 +159,6 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     codec,
     colorMatrix,
     pixelFormat: video.pix_fmt ?? 'unknown',
+    constantFrameRate: avgRate > 0 && nominalRate > 0 && Math.abs(avgRate - nominalRate) <= 1e-3 * nominalRate,
   };
 }

@@ -6,13 +6,26 @@ import { InvalidOptionError } from '../util/errors.js';
 
 export type SamplingPolicy =
   /** N frames spread evenly over the whole video (ICPR2020 and the DFDC winner use 32). */
-  | { kind: 'uniform'; count: number }
+  | { kind: 'uniform'; count: number; exact?: boolean }
   /** A fixed rate in frames per second of video time. */
-  | { kind: 'fps'; fps: number }
+  | { kind: 'fps'; fps: number; exact?: boolean }
   /** `count` consecutive frames from the middle of the video (input for temporal models). */
   | { kind: 'clip'; count: number }
   /** `count` consecutive frames starting at frame `start`. */
   | { kind: 'range'; start: number; count: number };
+
+/*
+ * `exact` (uniform and fps only): decode exactly the frame numbers the policy computes. Default
+ * false: each sampled frame may move to the next frame the decoder keeps when it skips
+ * non-reference frames (see media/reference_frames.ts: usually the same frame or the next one, about
+ * half the decoding work on H.264/HEVC). Spread-out samples lose nothing by moving a frame; clip and
+ * range samples are consecutive frames and are always exact.
+ */
+
+/** True when the policy lets the decoder move samples to nearby reference frames. */
+export function allowsNearbyFrames(p: SamplingPolicy): boolean {
+  return (p.kind === 'uniform' || p.kind === 'fps') && p.exact !== true;
+}
 
 /** Default: 32 frames evenly spread, as ICPR2020 and the DFDC winner. */
 export const DEFAULT_SAMPLING: SamplingPolicy = { kind: 'uniform', count: 32 };
@@ -77,10 +90,17 @@ function range(start: number, n: number): number[] {
 }
 
 /**
- * Parses the CLI form: `uniform:32`, `fps:2`, `clip:32`, `range:10:101` (start 10, 101 frames).
+ * Parses the CLI form: `uniform:32`, `fps:2`, `clip:32`, `range:10:101` (start 10, 101 frames);
+ * `uniform:32:exact` and `fps:2:exact` decode exactly the computed frame numbers.
  */
 export function parseSampling(spec: string): SamplingPolicy {
-  const [kind, a, b] = spec.split(':');
+  const [kind, a, b, ...rest] = spec.split(':');
+  const exact = (s: string | undefined): boolean | undefined => {
+    if (s === undefined) return undefined;
+    if (s === 'exact') return true;
+    throw new InvalidOptionError(`--sample ${spec}: unknown modifier '${s}' (only 'exact', as in uniform:32:exact)`);
+  };
+  if (rest.length > 0) throw new InvalidOptionError(`--sample ${spec}: too many parts`);
   const num = (s: string | undefined, what: string): number => {
     const v = Number(s);
     if (s === undefined || s === '' || !Number.isFinite(v)) throw new InvalidOptionError(`--sample ${spec}: missing or bad ${what}`);
@@ -89,12 +109,13 @@ export function parseSampling(spec: string): SamplingPolicy {
   let p: SamplingPolicy;
   switch (kind) {
     case 'uniform':
-      p = { kind, count: num(a, 'frame count') };
+      p = { kind, count: num(a, 'frame count'), ...(exact(b) ? { exact: true } : {}) };
       break;
     case 'fps':
-      p = { kind, fps: num(a, 'rate') };
+      p = { kind, fps: num(a, 'rate'), ...(exact(b) ? { exact: true } : {}) };
       break;
     case 'clip':
+      if (b !== undefined) throw new InvalidOptionError(`--sample ${spec}: clip takes one number (its frames are always exact)`);
       p = { kind, count: num(a, 'frame count') };
       break;
     case 'range':

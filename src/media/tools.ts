@@ -3,7 +3,8 @@
  * static binary of the npm package @ffmpeg-installer/ffmpeg. ffprobe: the static binary of
  * @ffprobe-installer/ffprobe first, since a probe is mostly process start-up and the static build
  * starts faster (measured 0.07 s vs 0.22 s for Debian's dynamically linked ffprobe); else the system's.
- * Override with UNMASK_FFMPEG / UNMASK_FFPROBE.
+ * The system's stays the fallback for files the static build crashes on (it segfaults on some
+ * MPEG-TS files that Debian's ffprobe reads). Override with UNMASK_FFMPEG / UNMASK_FFPROBE.
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -14,6 +15,8 @@ const require = createRequire(import.meta.url);
 export interface MediaTools {
   ffmpeg: string;
   ffprobe: string;
+  /** The system's ffprobe, when `ffprobe` is another build: retried when `ffprobe` crashes. */
+  ffprobeFallback?: string;
   /** ffmpeg's major version; 4.x (the npm binary) lacks `-fps_mode`, so we use `-vsync 0` everywhere. */
   ffmpegMajor: number;
 }
@@ -56,6 +59,7 @@ export function mediaTools(): MediaTools {
     process.env.UNMASK_FFPROBE ?? (runnable(packaged('@ffprobe-installer/ffprobe')) ?? (onPath('ffprobe') ? 'ffprobe' : undefined));
   if (!ffmpeg) throw new ToolMissingError('ffmpeg not found: install ffmpeg or reinstall unmask\'s dependencies');
   if (!ffprobe) throw new ToolMissingError('ffprobe not found: install ffmpeg or reinstall unmask\'s dependencies');
-  cached = { ffmpeg, ffprobe, ffmpegMajor: majorVersion(ffmpeg) };
+  const fallback = !process.env.UNMASK_FFPROBE && ffprobe !== 'ffprobe' && onPath('ffprobe') ? 'ffprobe' : undefined;
+  cached = { ffmpeg, ffprobe, ...(fallback ? { ffprobeFallback: fallback } : {}), ffmpegMajor: majorVersion(ffmpeg) };
   return cached;
 }

@@ -73,6 +73,30 @@ export function fourKClip(): string {
   );
 }
 
+/**
+ * A 4 s face clip (25 fps, 100 frames) encoded with B-frames, so some frames are non-reference
+ * (x264 veryfast: up to 3 B-frames, the middle one a reference). `ts`: MPEG-TS whose audio starts
+ * 0.7 s before the video (the container's start is not the video's first frame; the static npm
+ * ffprobe crashes on this file, so probing it also exercises the fallback to the system's ffprobe).
+ * `hevc` needs ffmpeg's libx265: undefined where it is missing.
+ */
+export async function bFrameClip(kind: 'mp4' | 'ts' | 'hevc' = 'mp4'): Promise<string | undefined> {
+  const src = await faceClip({ seconds: 4, name: 'bframe_src.mp4' });
+  const name = { mp4: 'bframes.mp4', ts: 'bframes_audio_first.ts', hevc: 'bframes_hevc.mp4' }[kind];
+  try {
+    return once(name, (out) => {
+      if (kind === 'mp4') ffmpeg(['-i', src, '-c:v', 'libx264', '-preset', 'veryfast', out]);
+      else if (kind === 'hevc') ffmpeg(['-i', src, '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', out]);
+      else
+        ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=5', '-itsoffset', '0.7', '-i', src,
+          '-map', '1:v', '-map', '0:a', '-c:v', 'libx264', '-preset', 'veryfast', '-c:a', 'aac', '-f', 'mpegts', out]);
+    });
+  } catch {
+    if (kind === 'hevc') return undefined;
+    throw new Error(`could not make the ${kind} B-frame fixture`);
+  }
+}
+
 export function emptyFile(): string {
   return once('empty.mp4', (out) => writeFileSync(out, ''));
 }
