@@ -7,6 +7,7 @@
 import * as ort from 'onnxruntime-node';
 import type { FaceCrop } from '../types.js';
 import { ModelLoadError } from '../util/errors.js';
+import type { ClassifierSession } from './inference_worker.js';
 import { checkTensorMeta, defaultThreads, openClassifierSession, positiveInt, readLogitTensor } from './onnx_session.js';
 import { loadManifest, type DecisionBand, type ModelManifest } from './manifest.js';
 import { cropsToTensor, fitCropToSize } from './preprocess.js';
@@ -18,19 +19,24 @@ export interface ClipClassifierOptions {
   batchSize?: number;
   /** onnxruntime intra-op threads. Default: the number of CPUs, at most 4. */
   intraOpNumThreads?: number;
+  /**
+   * Run the session in the process's inference worker thread, so inference overlaps the caller's
+   * own work (onnxruntime-node blocks its calling thread). Default true.
+   */
+  inferenceWorker?: boolean;
 }
 
 export const DEFAULT_CLIP_BATCH_SIZE = 8;
 
 /** Loaded clip classifier. Create with {@link ClipClassifier.load}; call {@link dispose} when done. */
 export class ClipClassifier {
-  private session: ort.InferenceSession | null;
+  private session: ClassifierSession | null;
 
   private constructor(
     readonly manifest: ModelManifest,
     readonly manifestPath: string,
     readonly onnxPath: string,
-    session: ort.InferenceSession,
+    session: ClassifierSession,
     private readonly inputName: string,
     private readonly outputName: string,
     private readonly batchSize: number,
@@ -66,7 +72,7 @@ export class ClipClassifier {
       }
       checkTensorMeta(sess.inputMetadata?.[0], 'input', [[null, 3, t, s, s]], `[N, 3, ${t}, ${s}, ${s}] (from the manifest)`);
       checkTensorMeta(sess.outputMetadata?.[0], 'output', [[null], [null, 1]], '[N, 1] or [N]');
-    });
+    }, options.inferenceWorker ?? true);
     return new ClipClassifier(manifest, absManifest, onnxPath, session, session.inputNames[0], session.outputNames[0], batchSize);
   }
 

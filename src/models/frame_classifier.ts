@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import type { FaceCrop } from '../types.js';
 import { ModelLoadError } from '../util/errors.js';
 import { loadManifest, type DecisionBand, type ModelManifest } from './manifest.js';
+import type { ClassifierSession } from './inference_worker.js';
 import { checkTensorMeta, defaultThreads, openClassifierSession, positiveInt, readLogitTensor } from './onnx_session.js';
 import { cropsToTensor, fitCropToSize } from './preprocess.js';
 import { applyTemperature, type FaceScorer } from './scorer.js';
@@ -16,6 +17,11 @@ export interface FrameClassifierOptions {
   batchSize?: number;
   /** onnxruntime intra-op threads. Default: the number of CPUs, at most 4. */
   intraOpNumThreads?: number;
+  /**
+   * Run the session in the process's inference worker thread, so inference overlaps the caller's
+   * own work (onnxruntime-node blocks its calling thread). Default true.
+   */
+  inferenceWorker?: boolean;
 }
 
 export const DEFAULT_BATCH_SIZE = 16;
@@ -34,7 +40,7 @@ export interface ExplanationMap {
 
 /** Loaded frame classifier. Create with {@link FrameClassifier.load}; call {@link dispose} when done. */
 export class FrameClassifier implements FaceScorer {
-  private session: ort.InferenceSession | null;
+  private session: ClassifierSession | null;
   /** Input tensors' buffers, reused across batches. */
   private readonly inputBuffers: Float32Array[] = [];
 
@@ -45,7 +51,7 @@ export class FrameClassifier implements FaceScorer {
     readonly manifestPath: string,
     /** Absolute path of the ONNX file. */
     readonly onnxPath: string,
-    session: ort.InferenceSession,
+    session: ClassifierSession,
     private readonly inputName: string,
     private readonly outputName: string,
     private readonly batchSize: number,
@@ -77,7 +83,12 @@ export class FrameClassifier implements FaceScorer {
       );
     }
     const explanationName = manifest.output.explanation?.output ?? null;
-    const session = await openClassifierSession(onnxPath, threads, (sess) => checkSignature(sess, manifest.input.size, explanationName));
+    const session = await openClassifierSession(
+      onnxPath,
+      threads,
+      (sess) => checkSignature(sess, manifest.input.size, explanationName),
+      options.inferenceWorker ?? true,
+    );
     return new FrameClassifier(
       manifest,
       absManifest,
@@ -196,7 +207,7 @@ export class FrameClassifier implements FaceScorer {
  * [N]. Dimensions the model leaves symbolic are not checked here; {@link FrameClassifier.predict}
  * checks the actual output.
  */
-function checkSignature(session: ort.InferenceSession, size: number, explanationName: string | null): void {
+function checkSignature(session: ClassifierSession, size: number, explanationName: string | null): void {
   const outputs = explanationName === null ? 1 : 2;
   if (session.inputNames.length !== 1 || session.outputNames.length !== outputs) {
     throw new Error(

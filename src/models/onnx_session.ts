@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { InvalidOptionError, ModelLoadError } from '../util/errors.js';
 import { isFile } from './files.js';
+import { type ClassifierSession, WorkerSession } from './inference_worker.js';
 
 const MAX_DEFAULT_THREADS = 4;
 
@@ -17,23 +18,26 @@ export function defaultThreads(): number {
 /**
  * Opens `onnxPath` and runs `checkSignature` on the session (it throws a plain Error when the model
  * does not fit its manifest). Every failure becomes a one-line ModelLoadError; a session that fails
- * the check is released.
+ * the check is released. `inWorker` (default true): the session runs in the process's inference
+ * worker thread (inference_worker.ts), so inference overlaps the main thread's work.
  */
 export async function openClassifierSession(
   onnxPath: string,
   threads: number,
-  checkSignature: (session: ort.InferenceSession) => void,
-): Promise<ort.InferenceSession> {
+  checkSignature: (session: ClassifierSession) => void,
+  inWorker = true,
+): Promise<ClassifierSession> {
   if (!(await isFile(onnxPath))) throw new ModelLoadError(onnxPath, 'ONNX file not found');
-  let session: ort.InferenceSession;
+  let session: ClassifierSession;
+  const options: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: threads,
+    graphOptimizationLevel: 'all',
+    // idle pool threads sleep instead of spinning: spinning burnt 2x the CPU on a busy 2-core
+    // machine (scratch measurement) and starves ffmpeg, which decodes at the same time
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
   try {
-    session = await ort.InferenceSession.create(onnxPath, {
-      intraOpNumThreads: threads,
-      graphOptimizationLevel: 'all',
-      // idle pool threads sleep instead of spinning: spinning burnt 2x the CPU on a busy 2-core
-      // machine (scratch measurement) and starves ffmpeg, which decodes at the same time
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    });
+    session = inWorker ? await WorkerSession.create(onnxPath, options) : inProcess(await ort.InferenceSession.create(onnxPath, options));
   } catch (err) {
     throw new ModelLoadError(onnxPath, oneLine(err));
   }
@@ -44,6 +48,18 @@ export async function openClassifierSession(
     throw new ModelLoadError(onnxPath, oneLine(err));
   }
   return session;
+}
+
+/** An onnxruntime session on the calling thread, seen through the classifiers' interface. */
+function inProcess(s: ort.InferenceSession): ClassifierSession {
+  return {
+    inputNames: s.inputNames,
+    outputNames: s.outputNames,
+    inputMetadata: s.inputMetadata,
+    outputMetadata: s.outputMetadata,
+    run: (feeds, fetches) => (fetches ? s.run(feeds, fetches) : s.run(feeds)),
+    release: () => s.release(),
+  };
 }
 
 /** Checks a logit output is float32 [n, 1] or [n] and returns its data. */
