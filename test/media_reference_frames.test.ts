@@ -81,6 +81,13 @@ describe('FfmpegLog', () => {
     assert.equal(await pending, undefined);
     assert.equal(await log.nextFrameTime(), undefined);
   });
+  it('without a time base line it reads pts_time; NOPTS gives no time', async () => {
+    const log = new FfmpegLog(true);
+    log.push('[Parsed_showinfo_0 @ 0x1] [info] n:   0 pts:   3000 pts_time:0.0333333 duration: 3000\n');
+    log.push('[Parsed_showinfo_0 @ 0x1] [info] n:   1 pts: NOPTS pts_time:NOPTS\n');
+    assert.equal(await log.nextFrameTime(), 0.0333333);
+    assert.equal(await log.nextFrameTime(), undefined);
+  });
   it('without level tags (-v error) every line is an error line', () => {
     const log = new FfmpegLog(false);
     log.push('first problem\nsecond problem\n\n');

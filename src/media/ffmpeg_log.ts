@@ -11,7 +11,7 @@
 const LEVEL_TAG = /\[(panic|fatal|error|warning|info|verbose|debug|trace)\] /;
 const ERROR_LEVELS = new Set(['panic', 'fatal', 'error']);
 const SHOWINFO_CONFIG = /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] config in time_base: (\d+)\/(\d+)/;
-const SHOWINFO_FRAME = /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] n:\s*\d+ pts:\s*(-?\d+|NOPTS)/;
+const SHOWINFO_FRAME = /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] n:\s*\d+ pts:\s*(-?\d+|NOPTS)\s+pts_time:(\S+)/;
 
 export class FfmpegLog {
   private partial = '';
@@ -73,7 +73,9 @@ export class FfmpegLog {
     }
     const frame = SHOWINFO_FRAME.exec(line);
     if (frame) {
-      const t = frame[1] === 'NOPTS' || this.timeBase === undefined ? undefined : Number(frame[1]) * this.timeBase;
+      // pts x time base is exact; pts_time (6 significant digits) only stands in without a time base
+      const fromText = Number(frame[2]);
+      const t = frame[1] === 'NOPTS' ? undefined : this.timeBase !== undefined ? Number(frame[1]) * this.timeBase : Number.isFinite(fromText) ? fromText : undefined;
       const w = this.waiters.shift();
       if (w) w(t);
       else this.times.push(t);
