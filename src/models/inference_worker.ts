@@ -28,6 +28,8 @@ class InferenceThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** Why the thread is gone (it stopped or failed); later requests fail with it at once. */
+  private gone: Error | undefined;
   sessions = 0;
 
   constructor() {
@@ -46,6 +48,7 @@ class InferenceThread {
   /** Sends a request; the reply comes back, or the promise rejects with the worker's message. */
   request(req: InferenceRequest, transfer: ArrayBuffer[] = []): Promise<InferenceReply> {
     return new Promise<InferenceReply>((resolve, reject) => {
+      if (this.gone) return reject(this.gone);
       this.pending.set(req.id, { resolve, reject });
       this.worker.ref(); // a request in flight keeps the process alive
       this.worker.postMessage(req, transfer);
@@ -64,6 +67,7 @@ class InferenceThread {
   }
 
   private failAll(e: Error): void {
+    this.gone ??= e;
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
     if (thread === this) thread = undefined;
