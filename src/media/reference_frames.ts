@@ -16,8 +16,10 @@ import type { MediaInfo } from './media_info.js';
 export const NONREF_SKIPPING_CODECS: ReadonlySet<string> = new Set(['h264', 'hevc']);
 
 /**
- * Least distance, in frames, between consecutive samples. x264's and x265's default runs of
- * non-reference frames are at most 3 long, so samples this far apart never land on one decoded frame.
+ * Least distance, in frames, between consecutive samples. x264's default of 3 B-frames leaves runs
+ * of at most 3 non-reference frames, so samples this far apart land on distinct decoded frames; a
+ * longer run (a 5-B-frame encode moved samples by up to 5, README) could give two samples one frame,
+ * which costs a sample, never a wrong number (decode.ts counts covered samples, not frames).
  */
 export const MIN_SAMPLE_GAP = 4;
 
