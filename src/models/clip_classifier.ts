@@ -72,7 +72,7 @@ export class ClipClassifier {
       }
       checkTensorMeta(sess.inputMetadata?.[0], 'input', [[null, 3, t, s, s]], `[N, 3, ${t}, ${s}, ${s}] (from the manifest)`);
       checkTensorMeta(sess.outputMetadata?.[0], 'output', [[null], [null, 1]], '[N, 1] or [N]');
-    }, options.inferenceWorker ?? true);
+    }, options.inferenceWorker);
     return new ClipClassifier(manifest, absManifest, onnxPath, session, session.inputNames[0], session.outputNames[0], batchSize);
   }
 

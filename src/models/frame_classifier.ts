@@ -87,7 +87,7 @@ export class FrameClassifier implements FaceScorer {
       onnxPath,
       threads,
       (sess) => checkSignature(sess, manifest.input.size, explanationName),
-      options.inferenceWorker ?? true,
+      options.inferenceWorker,
     );
     return new FrameClassifier(
       manifest,
