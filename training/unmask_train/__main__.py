@@ -1,4 +1,4 @@
-"""CLI: `python -m unmask_train train|export|ensemble|half-weights ...` (run from training/)."""
+"""CLI: `python -m unmask_train train|export|ensemble|half-weights|import-mesonet ...` (run from training/)."""
 from __future__ import annotations
 
 import argparse
@@ -85,6 +85,14 @@ def _half_weights(a: argparse.Namespace) -> int:
     except HalfWeightsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    print(json.dumps({"onnx": str(onnx_path), "manifest": str(man_path), **check}))
+    return 0
+
+
+def _import_mesonet(a: argparse.Namespace) -> int:
+    from .peer_mesonet import import_mesonet
+
+    onnx_path, man_path, check = import_mesonet(Path(a.weights), Path(a.out), a.name, a.positive, a.margin)
     print(json.dumps({"onnx": str(onnx_path), "manifest": str(man_path), **check}))
     return 0
 
@@ -194,6 +202,18 @@ def parser() -> argparse.ArgumentParser:
     h.add_argument("--name", default=None, help="model name of the copy (default: the source's)")
     h.add_argument("--threads", type=int, default=2)
     h.set_defaults(func=_half_weights)
+
+    m = sub.add_parser("import-mesonet", help="convert a published MesoNet Keras .h5 (Meso4 or MesoInception4) to "
+                       "ONNX + manifest, to measure that peer with `unmask eval` (never shipped)")
+    m.add_argument("weights", help="the authors' Keras weight file, e.g. Meso4_DF.h5")
+    m.add_argument("--out", required=True, help="folder for <name>.onnx + <name>.manifest.json")
+    m.add_argument("--name", required=True)
+    m.add_argument("--positive", default="real", choices=["real", "fake"],
+                   help="which class the file's sigmoid output stands for (the authors' folders sort REAL "
+                        "second, so real); the export's output is always the logit of FAKE")
+    m.add_argument("--margin", type=float, default=0.3, help="crop margin the scan cuts faces with")
+    m.add_argument("--threads", type=int, default=2)
+    m.set_defaults(func=_import_mesonet)
     return p
 
 
