@@ -74,7 +74,7 @@ export const MetricRecordSchema = z.object({
 export type MetricRecord = z.infer<typeof MetricRecordSchema>;
 
 export const EvaluationSchema = z.object({
-  /** A model key (see `models`) or 'ensemble'. */
+  /** A model key (see `models`), a named ensemble's name (`models[].ensemble`) or 'ensemble'. */
   model: z.string(),
   /** For frame level this is the run's default strategy (frames are not aggregated). */
   strategy: EvalStrategySchema,
@@ -117,6 +117,11 @@ export const ModelEntrySchema = z.object({
   band: z.object({ realBelow: z.number(), fakeAbove: z.number() }),
   /** The manifest's calibration temperature. */
   temperature: z.number().optional(),
+  /**
+   * Name of the ensemble manifest (`unmask.ensemble/1`) whose member this model is, when the run
+   * was given one: its members are also scored together under that name (see `scorersFor`).
+   */
+  ensemble: z.string().optional(),
 });
 export type ModelEntry = z.infer<typeof ModelEntrySchema>;
 
@@ -157,7 +162,7 @@ export const CalibrationEntrySchema = z.object({
 export type CalibrationEntry = z.infer<typeof CalibrationEntrySchema>;
 
 export const ComparisonSchema = z.object({
-  /** Scorer keys (see `models`, or 'ensemble'): the difference is `model` minus `baseline`. */
+  /** Scorer keys (see `models`, a named ensemble, or 'ensemble'): the difference is `model` minus `baseline`. */
   model: z.string(),
   baseline: z.string(),
   level: LevelSchema,

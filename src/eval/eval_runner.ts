@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { loadManifest } from '../models/manifest.js';
 import { DEFAULT_FACE_DETECTOR_OPTIONS } from '../faces/face_detector_options.js';
 import { DEFAULT_TRACKER_OPTIONS } from '../faces/tracker.js';
-import { packageRoot, resolveModels } from '../models/registry.js';
+import { packageRoot, resolveModelsNamed } from '../models/registry.js';
 import type { ScanOptions } from '../pipeline/scanner.js';
 import { Scanner } from '../pipeline/scanner.js';
 import type { ScanResult } from '../pipeline/scan_result.js';
@@ -50,8 +50,8 @@ async function sha256Of(paths: readonly string[]): Promise<string> {
  * its manifest. Throws the registry's / manifest's one-line errors (unknown model, bad manifest).
  */
 export async function resolveRunModels(args: readonly string[]): Promise<RunModel[]> {
-  const paths = await resolveModels(args); // ensemble manifests count as their members
-  const loaded = await Promise.all(paths.map((p) => loadManifest(p)));
+  const named = await resolveModelsNamed(args); // ensemble manifests count as their members, and keep their name
+  const loaded = await Promise.all(named.map((m) => loadManifest(m.path)));
   const keys = modelKeys(loaded.map((l) => l.manifest));
   return Promise.all(
     loaded.map(async (l, i) => ({
@@ -64,6 +64,7 @@ export async function resolveRunModels(args: readonly string[]): Promise<RunMode
         manifest: l.manifestPath,
         band: l.manifest.decision,
         temperature: l.manifest.calibration.temperature,
+        ...(named[i].ensemble ? { ensemble: named[i].ensemble } : {}),
       },
     })),
   );

@@ -98,19 +98,36 @@ export interface Scorer {
   frameLogit(f: ScanFrameScore): number;
 }
 
-/** The scorers of a run: every member by its key, then the ensemble if there are several. */
+/**
+ * The scorers of a run: every member by its key; then each named ensemble (the members that one
+ * ensemble manifest listed, when the run has other models too), by the manifest's name; then, with
+ * several models, the ensemble of all of them. An ensemble scores a face by the mean of its members'
+ * calibrated logits, with the mean of their decision bands, as `unmask scan` does.
+ */
 export function scorersFor(models: readonly ModelEntry[]): Scorer[] {
   const members: Scorer[] = models.map((m, i) => ({ key: m.key, band: m.band, frameLogit: (f) => logit(f.modelProbabilities[i]) }));
   if (models.length < 2) return members;
-  const mean = (pick: (b: DecisionBand) => number) => models.reduce((s, m) => s + pick(m.band), 0) / models.length;
-  return [
-    ...members,
-    {
-      key: ENSEMBLE_KEY,
-      band: { realBelow: mean((b) => b.realBelow), fakeAbove: mean((b) => b.fakeAbove) },
-      frameLogit: (f) => models.reduce((s, _, i) => s + logit(f.modelProbabilities[i]), 0) / models.length,
-    },
-  ];
+  const all = models.map((_, i) => i);
+  const taken = new Set([...models.map((m) => m.key), ENSEMBLE_KEY]);
+  const named: Scorer[] = [];
+  for (const name of new Set(models.flatMap((m) => (m.ensemble ? [m.ensemble] : [])))) {
+    const idx = all.filter((i) => models[i].ensemble === name);
+    if (idx.length < 2 || idx.length === models.length) continue; // one model, or the same as 'ensemble'
+    let key = name;
+    for (let n = 2; taken.has(key); n++) key = `${name}#${n}`;
+    taken.add(key);
+    named.push(meanScorer(key, models, idx));
+  }
+  return [...members, ...named, meanScorer(ENSEMBLE_KEY, models, all)];
+}
+
+function meanScorer(key: string, models: readonly ModelEntry[], idx: readonly number[]): Scorer {
+  const mean = (pick: (b: DecisionBand) => number) => idx.reduce((s, i) => s + pick(models[i].band), 0) / idx.length;
+  return {
+    key,
+    band: { realBelow: mean((b) => b.realBelow), fakeAbove: mean((b) => b.fakeAbove) },
+    frameLogit: (f) => idx.reduce((s, i) => s + logit(f.modelProbabilities[i]), 0) / idx.length,
+  };
 }
 
 /** Threshold for accuracy: 0.5, clamped into the decision band. */

@@ -38,11 +38,11 @@ export function isEnsembleManifestJson(json: unknown): boolean {
 }
 
 /**
- * Member manifest paths (absolute) of the ensemble manifest at `path`.
+ * Name and member manifest paths (absolute) of the ensemble manifest at `path`.
  *
  * @throws InvalidManifestError if the file is not a valid ensemble manifest or a member is itself one.
  */
-export async function readEnsembleMembers(path: string): Promise<string[]> {
+export async function readEnsemble(path: string): Promise<{ name: string; members: string[] }> {
   const abs = resolve(path);
   const json = await readJson(abs);
   const r = EnsembleManifestSchema.safeParse(json);
@@ -56,21 +56,40 @@ export async function readEnsembleMembers(path: string): Promise<string[]> {
       throw new InvalidManifestError(`${path}: member ${m} is itself an ensemble manifest (nesting is not supported)`);
     }
   }
-  return members;
+  return { name: r.data.name, members };
+}
+
+/** Member manifest paths (absolute) of the ensemble manifest at `path` (see {@link readEnsemble}). */
+export async function readEnsembleMembers(path: string): Promise<string[]> {
+  return (await readEnsemble(path)).members;
+}
+
+/** A model manifest path, and the name of the ensemble manifest it was listed by, if any. */
+export interface ExpandedModel {
+  path: string;
+  ensemble?: string;
 }
 
 /**
- * Replaces every ensemble manifest in `paths` by its members, in place and in order; other paths
- * (model manifests, unreadable files: their loader reports those) pass through unchanged.
+ * Replaces every ensemble manifest in `paths` by its members, in place and in order, each member
+ * remembering its ensemble's name; other paths (model manifests, unreadable files: their loader
+ * reports those) pass through unchanged.
  */
-export async function expandEnsembleManifests(paths: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
+export async function expandEnsembleManifestsNamed(paths: readonly string[]): Promise<ExpandedModel[]> {
+  const out: ExpandedModel[] = [];
   for (const p of paths) {
     const json = await readJson(resolve(p)).catch(() => null);
-    if (isEnsembleManifestJson(json)) out.push(...(await readEnsembleMembers(p)));
-    else out.push(p);
+    if (isEnsembleManifestJson(json)) {
+      const { name, members } = await readEnsemble(p);
+      out.push(...members.map((path) => ({ path, ensemble: name })));
+    } else out.push({ path: p });
   }
   return out;
+}
+
+/** {@link expandEnsembleManifestsNamed} without the names. */
+export async function expandEnsembleManifests(paths: readonly string[]): Promise<string[]> {
+  return (await expandEnsembleManifestsNamed(paths)).map((m) => m.path);
 }
 
 async function readJson(path: string): Promise<unknown> {

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { InputNotFoundError, UnmaskError } from '../util/errors.js';
-import { expandEnsembleManifests } from './ensemble_manifest.js';
+import { expandEnsembleManifestsNamed, type ExpandedModel } from './ensemble_manifest.js';
 import { isFile } from './files.js';
 
 /** File-name suffix of a shipped manifest: `<name>.manifest.json`. */
@@ -148,8 +148,13 @@ export async function resolveModel(nameOrPath?: string, modelsDir: string = ship
  * (`unmask.ensemble/1`, see ensemble_manifest.ts) replaced by their member manifests, in order.
  */
 export async function resolveModels(args: readonly string[], modelsDir: string = shippedModelsDir()): Promise<string[]> {
+  return (await resolveModelsNamed(args, modelsDir)).map((m) => m.path);
+}
+
+/** {@link resolveModels}, each member of an ensemble manifest keeping that ensemble's name. */
+export async function resolveModelsNamed(args: readonly string[], modelsDir: string = shippedModelsDir()): Promise<ExpandedModel[]> {
   const paths = await Promise.all((args.length ? args : [undefined]).map((a) => resolveModel(a, modelsDir)));
-  return expandEnsembleManifests(paths);
+  return expandEnsembleManifestsNamed(paths);
 }
 
 function looksLikePath(s: string): boolean {

@@ -25,12 +25,12 @@ const LEVELS: Level[] = ['video', 'frame'];
 /** Rows of the failures table shown before "and N more". */
 const MAX_FAILURE_ROWS = 200;
 
-/** Models in the order the results list them, then the ensemble, then anything else by name. */
+/** Models in the order the results list them, then named ensembles by name, then the ensemble of all. */
 function modelOrder(r: EvalResults): (model: string) => number {
   const keys = r.models.map((m) => m.key);
   return (m) => {
     const i = keys.indexOf(m);
-    return i >= 0 ? i : m === 'ensemble' ? keys.length : keys.length + 1;
+    return i >= 0 ? i : m === 'ensemble' ? keys.length + 1 : keys.length;
   };
 }
 
