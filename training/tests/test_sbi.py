@@ -100,6 +100,26 @@ class SbiTest(unittest.TestCase):
             return float((x[:, :, 1:] - x[:, :, :-1]).abs().mean())
         self.assertLess(roughness(out), 0.5 * roughness(img))
 
+    def test_zero_jitter_is_the_plain_blend_and_jitter_keeps_the_draw(self):
+        for seed in range(5):
+            img = textured(seed)
+            plain, m0 = S.self_blend(img, KP, random.Random(seed))
+            zero, m1 = S.self_blend(img, KP, random.Random(seed), S.SbiConfig(), S.FrameJitter())
+            self.assertTrue(torch.equal(plain, zero) and torch.equal(m0, m1))
+            jit = S.draw_jitter(random.Random(100 + seed), 1.0)
+            self.assertNotEqual(jit, S.NO_JITTER)
+            moved, m2 = S.self_blend(img, KP, random.Random(seed), S.SbiConfig(), jit)
+            # the same hull and edge (the draw), rescaled by the jittered ratio only
+            ratio = m2.max() / m0.max()
+            self.assertTrue(torch.allclose(m0 * ratio, m2, atol=1e-6))
+            self.assertFalse(torch.equal(plain, moved))
+            outside = m0[0] == 0
+            self.assertTrue(torch.equal(moved[:, outside], img[:, outside]))
+        self.assertIs(S.draw_jitter(random.Random(0), 0.0), S.NO_JITTER)
+        amp = S.draw_jitter(random.Random(0), 1.0)
+        self.assertLessEqual(abs(amp.dx), S.JITTER_SHIFT)
+        self.assertLessEqual(max(abs(c) for c in amp.rgb), S.JITTER_RGB)
+
     def test_keypoints_usable(self):
         self.assertTrue(S.keypoints_usable(KP, SIDE))
         bad = KP.copy()

@@ -17,9 +17,10 @@ from torch import nn
 from unmask_train import clips as C
 from unmask_train.clip_export import check_clip_graph, export_clip_onnx, export_clip_run, verify_clip_onnx
 from unmask_train.clip_train import BackboneFreeze, ClipTrainConfig, check_clip_config, load_clip_init, train_clips
-from unmask_train.data import ImageStore
+from unmask_train.data import ImageStore, to_tensor
 from unmask_train.model import build_model
 from unmask_train.models_temporal import FTCN, ClipSpec, build_clip_model, temporal_arch_names
+from unmask_train.sbi import self_blend
 from tests.synth import draw_face
 
 REPO = Path(__file__).resolve().parents[2]
@@ -183,7 +184,7 @@ class ArchTest(unittest.TestCase):
 
     def test_unsupported_options_are_refused(self):
         for kw in ({"loss": "triplet"}, {"folds": 3}, {"bagging": 2}, {"freeze_backbone": True},
-                   {"clip_stride": 9}, {"rnn": "tcn"}):
+                   {"clip_stride": 9}, {"rnn": "tcn"}, {"sbi_flicker": -1.0}):
             cfg = ClipTrainConfig(crops=[], out="x", arch="c3d", clip_len=8, **kw)
             with self.assertRaises(ValueError, msg=str(kw)):
                 check_clip_config(cfg)
@@ -270,6 +271,37 @@ class ClipDataTest(unittest.TestCase):
         self.assertFalse(torch.equal(real, fake))
         for k in range(1, 4):
             self.assertTrue(torch.equal(fake[:, k], fake[:, 0]), "the same blend in every frame")
+
+    def test_flickering_self_blended_clip_wobbles_inside_the_face_only(self):
+        cs = C.load_clip_set([self.root])
+        store = ImageStore(cs.paths, 32, cache=False)
+        seg = next(s for s in cs.segments if s.label == 0 and len(s.frames) >= 4)
+        steady = C.ClipTrainSet([seg], store, 4, [0.5] * 3, [0.5] * 3)
+        wobbly = C.ClipTrainSet([seg], store, 4, [0.5] * 3, [0.5] * 3, sbi_flicker=2.0)
+        code = C.clip_code(0, 0, sbi=True)
+        real = steady[C.clip_code(0, 0)][0]
+        for seed in range(5):  # the per-clip draw comes from the worker rng; reseed both alike
+            steady._rng.get().seed(seed)
+            wobbly._rng.get().seed(seed)
+            a, b = steady[code][0], wobbly[code][0]
+            # the still synthetic face: any change between frames is the flicker
+            moved = [float((b[:, k] - b[:, 0]).abs().max()) for k in range(1, 4)]
+            self.assertGreater(max(moved), 1e-3, f"seed {seed}: frames of a flickering clip differ")
+            # outside the clip's blend mask nothing flickers (the mask of frame 0: the face is still)
+            arr, side = store.get(seg.images[0])
+            _, mask = self_blend(to_tensor(arr), seg.keypoints[0] * (32 / side),
+                                 random.Random(random.Random(seed).random()))
+            outside = mask[0] == 0
+            self.assertGreater(int(outside.sum()), 32 * 32 // 10)
+            self.assertTrue(torch.equal(a[:, :, outside], real[:, :, outside]))
+            self.assertTrue(torch.equal(b[:, :, outside], real[:, :, outside]))
+        # the clip's draw is shared: a faint flicker stays close to the steady blend, not a new blend
+        faint = C.ClipTrainSet([seg], store, 4, [0.5] * 3, [0.5] * 3, sbi_flicker=0.05)
+        steady._rng.get().seed(7)
+        faint._rng.get().seed(7)
+        a, c = steady[code][0], faint[code][0]
+        self.assertFalse(torch.equal(a, c))
+        self.assertLess(float((a - c).abs().mean()), 0.1 * float((a - real).abs().mean()))
 
 
 class ClipTrainExportTest(unittest.TestCase):

@@ -34,7 +34,9 @@ def _train(a: argparse.Namespace) -> int:
         from .clip_train import clip_config, train_clips as train  # noqa: F811
 
         cfg = clip_config(cfg, clip_len=a.clip_len, clip_stride=a.clip_stride, rnn=a.rnn, backbone=a.backbone,
-                          max_gap=a.max_gap)
+                          max_gap=a.max_gap, sbi_flicker=a.sbi_flicker, still_crops=a.still_crops)
+    elif a.sbi_flicker or a.still_crops:
+        raise SystemExit("error: --sbi-flicker and --still-crops apply to temporal archs (c3d, rnn, ftcn) only")
     members = plan_members(cfg, all_folds=a.fold is None, all_bags=a.bag is None, seeds=a.seeds)
     if len(members) > 1 and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise SystemExit("under torchrun, train one member per invocation (--fold I, --bag I, one --seeds value), "
@@ -172,6 +174,13 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--backbone", default="resnet_xs", choices=arch_names(),
                    help="rnn: frame arch embedding each frame (--init a run of it to start from its weights)")
     c.add_argument("--max-gap", type=int, default=0, help="cut a track where it misses more sampled frames than this")
+    c.add_argument("--sbi-flicker", type=float, default=0.0,
+                   help="self-blended clips: each frame's pasted face wobbles around the clip's draw with this "
+                        "strength (1 = shift 2%% of the side, scale 2%%, blend ratio 0.1, tone 0.02), the "
+                        "frame-to-frame incoherence of frame-by-frame swaps; 0 = one draw per clip")
+    c.add_argument("--still-crops", nargs="+", default=[],
+                   help="crops dirs of still pictures whose REAL `train` faces join training as clips with "
+                        "synthetic camera motion (a drift plus face-box jitter), for identity diversity")
     t.add_argument("--export", default=None, help="after training, export ONNX + manifest to this dir")
     t.add_argument("--name", default=None, help="model name for --export (default unmask-<arch>)")
     t.set_defaults(func=_train)

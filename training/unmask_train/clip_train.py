@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -22,8 +22,9 @@ from torch.utils.data import DataLoader
 from . import dist as D
 from . import metrics as M
 from .augment import AUGMENT_PRESETS
-from .clips import (BalancedClipSampler, ClipEvalSet, ClipSet, ClipTrainSet, Segment, load_clip_set, plan_clips,
-                    segment_frame_scores)
+from .camera_motion import MotionConfig
+from .clips import (BalancedClipSampler, ClipEvalSet, ClipSet, ClipTrainSet, Segment, add_still_segments,
+                    load_clip_set, plan_clips, segment_frame_scores)
 from .data import CropDataError, ImageStore, holdout_by_components
 from .model import count_params, load_checkpoint
 from .models_temporal import RNN_CELLS, ClipSpec, build_clip_model, is_temporal
@@ -38,6 +39,8 @@ class ClipTrainConfig(TrainConfig):
     rnn: str = "gru"  # rnn family: gru | lstm
     backbone: str = "resnet_xs"  # rnn family: frame arch embedding each frame
     max_gap: int = 0  # a track is cut where it misses more than this many sampled frames
+    sbi_flicker: float = 0.0  # per-frame jitter of self-blended clips (clips.clip_tensor); 0 = one draw per clip
+    still_crops: List[str] = field(default_factory=list)  # crops dirs whose REAL train stills join as moving clips
 
     @property
     def stride(self) -> int:
@@ -70,6 +73,8 @@ def check_clip_config(cfg: ClipTrainConfig) -> None:
         raise ValueError(f"--rnn must be one of {', '.join(RNN_CELLS)}")
     if cfg.max_gap < 0:
         raise ValueError("--max-gap must be >= 0")
+    if not 0 <= cfg.sbi_flicker <= 5:
+        raise ValueError(f"--sbi-flicker must be in [0, 5] (got {cfg.sbi_flicker})")
     check_common(cfg)
 
 
@@ -135,6 +140,11 @@ def load_clip_splits(cfg: ClipTrainConfig) -> ClipSplits:
     cs = load_clip_set(cfg.crops, cfg.max_gap)
     by = {name: [s for s in cs.segments if s.split == name] for name in ("train", "val", "test")}
     train, holdout = holdout_by_components(by["train"], cfg.holdout_frac, cfg.seed)  # type: ignore[arg-type]
+    if cfg.still_crops:  # after the holdout split: stills train, they are never held out
+        stills = add_still_segments(cs, cfg.still_crops)
+        if not stills:
+            raise CropDataError(f"--still-crops {' '.join(cfg.still_crops)}: no REAL training stills with a face")
+        train = list(train) + stills
     if not train:
         raise CropDataError("no training tracks (split == 'train')")
     return ClipSplits(train, by["val"], holdout, by["test"], cs)  # type: ignore[arg-type]
@@ -181,7 +191,8 @@ class ClipTrainer(Trainer):
         self.sampler = BalancedClipSampler(s.train, cfg.clip_len, pairs, cfg.seed, cfg.sbi_ratio, env.rank, env.world_size)
         self.train_loader = DataLoader(
             ClipTrainSet(s.train, self.store, cfg.clip_len, cfg.mean, cfg.std, AUGMENT_PRESETS.get(cfg.augment),
-                         SBI_PRESETS[cfg.sbi_style]),
+                         SBI_PRESETS[cfg.sbi_style], cfg.sbi_flicker,
+                         MotionConfig() if cfg.still_crops else None),
             batch_size=cfg.batch_size, sampler=self.sampler, num_workers=cfg.workers, drop_last=True,
             pin_memory=self.amp)
         self.steps_per_epoch = max(1, len(self.sampler) // cfg.batch_size)

@@ -14,14 +14,17 @@ shown a jump as if it were motion). The windowing rules are the same as the scan
 
 Self-blended clips (`--sbi-ratio`): as for frames (sbi.py), a FAKE clip can be made from a REAL window by
 blending every frame with an altered copy of itself, with the same random draw for the whole clip and
-each frame's own keypoints, so the blend follows the face as a face swap does.
+each frame's own keypoints, so the blend follows the face as a face swap does. With `--sbi-flicker S`
+each frame's pasted face also wobbles independently around that draw (shift, scale, blend ratio, tone;
+sbi.draw_jitter), the frame-to-frame incoherence of swaps made frame by frame, which a model with
+spatial kernel 1 such as FTCN can see; the clip's strength is drawn in [S/4, S].
 """
 from __future__ import annotations
 
 import json
 import random
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -31,7 +34,8 @@ from torch.utils.data import Dataset, Sampler
 
 from .augment import AugmentConfig, augment
 from .data import LABELS, CropDataError, ImageStore, _WorkerRng, check_schema, normalise, read_labels, record_crop, to_tensor
-from .sbi import SbiConfig, keypoints_usable, self_blend
+from .camera_motion import FrameMove, MotionConfig, draw_motion, move_frame
+from .sbi import NO_JITTER, SbiConfig, draw_jitter, keypoints_usable, self_blend
 
 
 # --- windowing (pure; mirrored by src/pipeline/clip_scoring.ts) -----------------------------------
@@ -145,6 +149,20 @@ def load_clip_set(crops_dirs: Sequence[str | Path], max_gap: int = 0) -> ClipSet
     return out
 
 
+def add_still_segments(clips: ClipSet, crops_dirs: Sequence[str | Path]) -> List[Segment]:
+    """`--still-crops`: the REAL faces of still pictures (split `train`, 1-frame tracks) of other crops dirs,
+    as 1-frame segments for training with synthetic camera motion; their images join `clips.paths`.
+    Other rows are ignored."""
+    stills = load_clip_set(crops_dirs)
+    if clips.margin is not None and stills.margin not in (None, clips.margin):
+        raise CropDataError(f"--still-crops: crop margin {stills.margin} differs from the clips' {clips.margin}")
+    offset = len(clips.paths)
+    keep = [replace(s, images=tuple(i + offset for i in s.images)) for s in stills.segments
+            if s.split == "train" and s.label == 0 and len(s.frames) == 1]
+    clips.paths.extend(stills.paths)
+    return keep
+
+
 def _record_segments(root: Path, row: Dict[str, str], rec: Dict, paths: List[str], max_gap: int) -> List[Segment]:
     decoded = rec.get("framesDecoded") or sorted({f["frameIndex"] for f in rec.get("faces", [])})
     position = {f: i for i, f in enumerate(decoded)}
@@ -169,17 +187,26 @@ def _record_segments(root: Path, row: Dict[str, str], rec: Dict, paths: List[str
 
 def clip_tensor(store: ImageStore, seg: Segment, window: Sequence[int], mean: Sequence[float], std: Sequence[float],
                 rng: Optional[random.Random] = None, augment_cfg: Optional[AugmentConfig] = None,
-                sbi_cfg: Optional[SbiConfig] = None) -> torch.Tensor:
+                sbi_cfg: Optional[SbiConfig] = None, sbi_flicker: float = 0.0,
+                motion: Optional[Sequence[FrameMove]] = None) -> torch.Tensor:
     """[3, T, S, S] normalised clip; self-blended when `sbi_cfg` is given. Augmentation and blending use one
-    random draw per clip for every frame, so they add no flicker a temporal model could learn as a cue."""
+    random draw per clip for every frame, so they add no flicker a temporal model could learn as a cue,
+    except the per-frame jitter of the blend that `sbi_flicker` > 0 asks for. `motion` (one move per
+    window frame, camera_motion.py) moves each frame and its keypoints before blending: a still made a clip."""
     seed = rng.random() if (rng is not None and augment_cfg is not None) else None
     sbi_seed = (rng or random.Random(0)).random() if sbi_cfg is not None else None
+    jitter_rng = random.Random(f"flicker:{sbi_seed}") if sbi_seed is not None and sbi_flicker > 0 else None
+    strength = jitter_rng.uniform(sbi_flicker / 4, sbi_flicker) if jitter_rng is not None else 0.0
     frames = []
-    for i in window:
+    for k, i in enumerate(window):
         arr, side = store.get(seg.images[i])
         img = to_tensor(arr)
+        kp = seg.keypoints[i] * (store.size / side) if seg.keypoints else None
+        if motion is not None and kp is not None:
+            img, kp = move_frame(img, kp, motion[k])
         if sbi_seed is not None:
-            img, _ = self_blend(img, seg.keypoints[i] * (store.size / side), random.Random(sbi_seed), sbi_cfg)  # type: ignore[arg-type]
+            jitter = draw_jitter(jitter_rng, strength) if jitter_rng is not None else NO_JITTER
+            img, _ = self_blend(img, kp, random.Random(sbi_seed), sbi_cfg, jitter)  # type: ignore[arg-type]
         if seed is not None:
             img = augment(img, random.Random(seed), augment_cfg)  # type: ignore[arg-type]
         frames.append(normalise(img, mean, std))
@@ -203,11 +230,13 @@ class ClipTrainSet(Dataset):
 
     def __init__(self, segments: Sequence[Segment], store: ImageStore, clip_len: int, mean: Sequence[float],
                  std: Sequence[float], augment_cfg: Optional[AugmentConfig] = None,
-                 sbi_cfg: SbiConfig = SbiConfig()) -> None:
+                 sbi_cfg: SbiConfig = SbiConfig(), sbi_flicker: float = 0.0,
+                 still_motion: Optional[MotionConfig] = None) -> None:
         self.segments = list(segments)
         self.store, self.clip_len = store, clip_len
         self.mean, self.std = list(mean), list(std)
-        self.augment_cfg, self.sbi_cfg = augment_cfg, sbi_cfg
+        self.augment_cfg, self.sbi_cfg, self.sbi_flicker = augment_cfg, sbi_cfg, sbi_flicker
+        self.still_motion = still_motion  # 1-frame segments (stills) get synthetic camera motion
         self._rng = _WorkerRng()
 
     def __len__(self) -> int:
@@ -217,8 +246,11 @@ class ClipTrainSet(Dataset):
         si, start, sbi = decode_clip_code(code)
         seg = self.segments[si]
         window = window_indices(len(seg.frames), self.clip_len, start)
-        x = clip_tensor(self.store, seg, window, self.mean, self.std, self._rng.get(), self.augment_cfg,
-                        self.sbi_cfg if sbi else None)
+        rng = self._rng.get()
+        motion = (draw_motion(rng, len(window), self.still_motion)
+                  if self.still_motion is not None and len(seg.frames) == 1 else None)
+        x = clip_tensor(self.store, seg, window, self.mean, self.std, rng, self.augment_cfg,
+                        self.sbi_cfg if sbi else None, self.sbi_flicker, motion)
         return x, 1.0 if sbi else float(seg.label), code
 
 

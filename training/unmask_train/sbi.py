@@ -27,6 +27,33 @@ Point = Tuple[float, float]
 
 
 @dataclass(frozen=True)
+class FrameJitter:
+    """One frame's departure from its clip's single self-blend draw. Face swaps made frame by frame wobble:
+    the pasted face shifts, rescales and changes tone slightly from one frame to the next. Zero = no change."""
+    dx: float = 0.0  # source shift, fraction of the side
+    dy: float = 0.0
+    dscale: float = 0.0  # relative change of the source scale
+    dratio: float = 0.0  # added to the blend ratio (clamped to [0, 1])
+    rgb: Tuple[float, float, float] = (0.0, 0.0, 0.0)  # added to the pasted face, [0, 1] units
+
+
+NO_JITTER = FrameJitter()
+
+# Per-frame jitter of strength 1 (`draw_jitter`): shift up to 2% of the side (about 1 px at 64 px),
+# scale 2%, blend ratio 0.1, tone 0.02.
+JITTER_SHIFT, JITTER_SCALE, JITTER_RATIO, JITTER_RGB = 0.02, 0.02, 0.1, 0.02
+
+
+def draw_jitter(rng: random.Random, strength: float) -> FrameJitter:
+    """Independent per-frame jitter; `strength` scales every amplitude (0 -> NO_JITTER)."""
+    if strength <= 0:
+        return NO_JITTER
+    u = lambda a: rng.uniform(-a, a) * strength  # noqa: E731
+    return FrameJitter(u(JITTER_SHIFT), u(JITTER_SHIFT), u(JITTER_SCALE), u(JITTER_RATIO),
+                       (u(JITTER_RGB), u(JITTER_RGB), u(JITTER_RGB)))
+
+
+@dataclass(frozen=True)
 class SbiConfig:
     # Blend ratio of the altered face; 1 is a full paste (the paper's choice list, favouring 1).
     blend_ratios: Tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.0, 1.0)
@@ -159,26 +186,35 @@ def alter_appearance(img: torch.Tensor, rng: random.Random, cfg: SbiConfig) -> t
     return x
 
 
-def move_source(img: torch.Tensor, centre: np.ndarray, rng: random.Random, cfg: SbiConfig) -> torch.Tensor:
+def move_source(img: torch.Tensor, centre: np.ndarray, rng: random.Random, cfg: SbiConfig,
+                jitter: FrameJitter = NO_JITTER) -> torch.Tensor:
     """Slight scale about the face centre (not the image centre, so the face stays under the mask) and shift."""
     side = img.shape[-1]
-    scale = rng.uniform(*cfg.source_scale)
+    scale = rng.uniform(*cfg.source_scale) * (1 + jitter.dscale)
     t = cfg.source_translate * side
     cx, cy = float(centre[0]) - side / 2, float(centre[1]) - side / 2
-    tx = cx * (1 - scale) + rng.uniform(-t, t)
-    ty = cy * (1 - scale) + rng.uniform(-t, t)
+    tx = cx * (1 - scale) + rng.uniform(-t, t) + jitter.dx * side
+    ty = cy * (1 - scale) + rng.uniform(-t, t) + jitter.dy * side
     return TF.affine(img, angle=0.0, translate=[int(round(tx)), int(round(ty))], scale=scale, shear=[0.0, 0.0],
                      interpolation=TF.InterpolationMode.BILINEAR)
 
 
-def self_blend(img: torch.Tensor, kp: np.ndarray, rng: random.Random, cfg: SbiConfig = SbiConfig()) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Return (fake image [3,H,W], blend mask [1,H,W] in [0,1]) for a REAL crop and its keypoints."""
+def self_blend(img: torch.Tensor, kp: np.ndarray, rng: random.Random, cfg: SbiConfig = SbiConfig(),
+               jitter: FrameJitter = NO_JITTER) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Return (fake image [3,H,W], blend mask [1,H,W] in [0,1]) for a REAL crop and its keypoints.
+
+    `rng` makes the draw; the frames of a clip share one (same seed). `jitter` then moves this frame's
+    pasted face away from the shared draw without consuming `rng`, so the draw itself stays the same."""
     _, h, w = img.shape
     hull = convex_hull(mask_points(kp, rng, cfg))
-    mask = deform_mask(polygon_mask(hull, h, w), rng, cfg) * rng.choice(cfg.blend_ratios)
+    mask = deform_mask(polygon_mask(hull, h, w), rng, cfg)  # before the ratio: the order of draws is the recipe
+    mask = mask * min(1.0, max(0.0, rng.choice(cfg.blend_ratios) + jitter.dratio))
     centre = kp[:4].mean(axis=0)
+    tone = torch.tensor(jitter.rgb, dtype=img.dtype).view(3, 1, 1)
     if cfg.p_swap > 0 and rng.random() < cfg.p_swap:
-        source, target = move_source(img, centre, rng, cfg), alter_appearance(img, rng, cfg)
+        source, target = move_source(img, centre, rng, cfg, jitter), alter_appearance(img, rng, cfg)
     else:
-        source, target = move_source(alter_appearance(img, rng, cfg), centre, rng, cfg), img
+        source, target = move_source(alter_appearance(img, rng, cfg), centre, rng, cfg, jitter), img
+    if jitter is not NO_JITTER:
+        source = (source + tone).clamp(0, 1)
     return (source * mask + target * (1 - mask)).clamp(0, 1), mask
