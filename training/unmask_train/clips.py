@@ -201,7 +201,8 @@ def clip_tensor(store: ImageStore, seg: Segment, window: Sequence[int], mean: Se
     for k, i in enumerate(window):
         arr, side = store.get(seg.images[i])
         img = to_tensor(arr)
-        kp = seg.keypoints[i] * (store.size / side) if seg.keypoints else None
+        # keypoints at the store's size, only where blending or motion uses them (not on the eval path)
+        kp = seg.keypoints[i] * (store.size / side) if seg.keypoints and (sbi_seed is not None or motion) else None
         if motion is not None and kp is not None:
             img, kp = move_frame(img, kp, motion[k])
         if sbi_seed is not None:

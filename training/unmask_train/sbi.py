@@ -210,11 +210,10 @@ def self_blend(img: torch.Tensor, kp: np.ndarray, rng: random.Random, cfg: SbiCo
     mask = deform_mask(polygon_mask(hull, h, w), rng, cfg)  # before the ratio: the order of draws is the recipe
     mask = mask * min(1.0, max(0.0, rng.choice(cfg.blend_ratios) + jitter.dratio))
     centre = kp[:4].mean(axis=0)
-    tone = torch.tensor(jitter.rgb, dtype=img.dtype).view(3, 1, 1)
     if cfg.p_swap > 0 and rng.random() < cfg.p_swap:
         source, target = move_source(img, centre, rng, cfg, jitter), alter_appearance(img, rng, cfg)
     else:
         source, target = move_source(alter_appearance(img, rng, cfg), centre, rng, cfg, jitter), img
-    if jitter is not NO_JITTER:
-        source = (source + tone).clamp(0, 1)
+    if any(jitter.rgb):
+        source = (source + torch.tensor(jitter.rgb, dtype=img.dtype).view(3, 1, 1)).clamp(0, 1)
     return (source * mask + target * (1 - mask)).clamp(0, 1), mask
