@@ -28,7 +28,7 @@ def _train(a: argparse.Namespace) -> int:
         loss=a.loss, margin=a.margin, mining=a.mining, init=a.init, freeze_backbone=a.freeze_backbone,
         unfreeze=a.unfreeze, unfreeze_epochs=a.unfreeze_epochs, balance=a.balance,
         folds=a.folds, fold=a.fold or 0, bagging=a.bagging, bag=a.bag or 0, val_limit=a.val_limit,
-        zero_gamma=a.zero_gamma,
+        zero_gamma=a.zero_gamma, boundary_weight=a.boundary_weight,
     )
     if is_temporal(a.arch):  # clips of consecutive crops (clip_train.py)
         from .clip_train import clip_config, train_clips as train  # noqa: F811
@@ -146,6 +146,10 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--zero-gamma", action="store_true",
                    help="efficientnet archs from scratch: zero the last BatchNorm scale of every skip block, so "
                         "each starts as an identity (on 2 CPU cores B0/B4 leave the loss plateau in minutes)")
+    t.add_argument("--boundary-weight", type=float, default=0.0,
+                   help="> 0: frame archs also learn to locate each self-blend's blending boundary (Face X-ray), "
+                        "a training-only head on a mid-level feature map; this weight times its per-pixel BCE "
+                        "joins the loss (e.g. 1)")
     t.add_argument("--loss", default="bce", choices=["bce", "triplet"],
                    help="triplet: train the embedding with triplet margin loss (+ a linear probe), then --init a bce run")
     t.add_argument("--margin", type=float, default=0.3, help="triplet margin (L2-normalised embeddings)")

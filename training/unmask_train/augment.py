@@ -11,7 +11,7 @@ import io
 import math
 import random
 from dataclasses import dataclass
-from typing import Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -105,22 +105,34 @@ def colour_jitter(img: torch.Tensor, rng: random.Random, cfg: AugmentConfig) -> 
     return x.clamp(0, 1)
 
 
+def draw_shift_scale_rotate(rng: random.Random, cfg: AugmentConfig, side: int) -> Tuple[float, List[int], float]:
+    """(angle in degrees, [tx, ty] in pixels, scale): one draw, so an image and its mask move alike."""
+    t = cfg.shift * side
+    angle = rng.uniform(-cfg.rotate, cfg.rotate)
+    translate = [int(round(rng.uniform(-t, t))), int(round(rng.uniform(-t, t)))]
+    return angle, translate, rng.uniform(*cfg.scale)
+
+
+def apply_shift_scale_rotate(img: torch.Tensor, move: Tuple[float, List[int], float]) -> torch.Tensor:
+    angle, translate, scale = move
+    return TF.affine(img, angle=angle, translate=translate, scale=scale, shear=[0.0, 0.0],
+                     interpolation=TF.InterpolationMode.BILINEAR)
+
+
 def shift_scale_rotate(img: torch.Tensor, rng: random.Random, cfg: AugmentConfig) -> torch.Tensor:
     """Imprecise face boxes: small random shift, scale and rotation; black fill like a crop off the frame edge."""
-    side = img.shape[-1]
-    t = cfg.shift * side
-    return TF.affine(
-        img,
-        angle=rng.uniform(-cfg.rotate, cfg.rotate),
-        translate=[int(round(rng.uniform(-t, t))), int(round(rng.uniform(-t, t)))],
-        scale=rng.uniform(*cfg.scale),
-        shear=[0.0, 0.0],
-        interpolation=TF.InterpolationMode.BILINEAR,
-    )
+    return apply_shift_scale_rotate(img, draw_shift_scale_rotate(rng, cfg, img.shape[-1]))
 
 
 def augment(img: torch.Tensor, rng: random.Random, cfg: AugmentConfig = AugmentConfig()) -> torch.Tensor:
     """One random draw of the training augmentation; same shape out as in."""
+    return augment_with_mask(img, None, rng, cfg)[0]
+
+
+def augment_with_mask(img: torch.Tensor, mask: Optional[torch.Tensor], rng: random.Random,
+                      cfg: AugmentConfig = AugmentConfig()) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """`augment`, plus the same flip and shift-scale-rotate applied to `mask` ([1, H, W], e.g. a
+    self-blend's mask); the photometric steps leave it alone. The random draws are those of `augment`."""
     x = img
     # Photometric changes and resolution loss first, compression after them (as a re-encode would be),
     # geometry last.
@@ -139,6 +151,9 @@ def augment(img: torch.Tensor, rng: random.Random, cfg: AugmentConfig = AugmentC
         x = jpeg(x, rng.randint(*cfg.jpeg_quality))
     if rng.random() < cfg.p_flip:
         x = TF.hflip(x)
+        mask = TF.hflip(mask) if mask is not None else None
     if rng.random() < cfg.p_affine:
-        x = shift_scale_rotate(x, rng, cfg)
-    return x
+        move = draw_shift_scale_rotate(rng, cfg, x.shape[-1])
+        x = apply_shift_scale_rotate(x, move)
+        mask = apply_shift_scale_rotate(mask, move) if mask is not None else None
+    return x, mask

@@ -62,7 +62,7 @@ def check_clip_config(cfg: ClipTrainConfig) -> None:
     unsupported = [name for name, on in (
         ("--loss triplet", cfg.loss != "bce"), ("--unfreeze greedy", cfg.unfreeze != "none"),
         ("--balance", cfg.balance != "pairs"), ("--folds", bool(cfg.folds)), ("--bagging", bool(cfg.bagging)),
-        ("--real-dirs", bool(cfg.real_dirs))) if on]
+        ("--real-dirs", bool(cfg.real_dirs)), ("--boundary-weight", cfg.boundary_weight > 0)) if on]
     if unsupported:
         raise ValueError(f"{', '.join(unsupported)}: not supported for temporal archs ({cfg.arch})")
     if cfg.freeze_backbone and cfg.arch != "rnn":

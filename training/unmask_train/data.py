@@ -21,7 +21,8 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset, Sampler
 
-from .augment import AugmentConfig, augment
+from .augment import AugmentConfig, augment_with_mask
+from .boundary import boundary_map, pooled_target
 from .sbi import SbiConfig, keypoints_usable, self_blend
 
 RECORD_SCHEMA = "unmask.extract/1"
@@ -247,20 +248,44 @@ class TrainSet(Dataset):
     def __len__(self) -> int:
         return 2 * len(self.faces)
 
-    def __getitem__(self, code: int) -> Tuple[torch.Tensor, float, int]:
+    def sample(self, code: int) -> Tuple[torch.Tensor, float, Optional[torch.Tensor]]:
+        """(augmented image [3,H,W] in [0,1], label, blend mask [1,H,W] moved with the image, or None
+        where the image is not a self-blend)."""
         rng = self._rng.get()
         n = len(self.faces)
         i = code % n
         arr, side = self.store.get(i)
         img = to_tensor(arr)
         label = float(self.faces[i].label)
+        mask = None
         if code >= n:
             kp = self.faces[i].keypoints * (self.store.size / side)
-            img, _ = self_blend(img, kp, rng, self.sbi_cfg)
+            img, mask = self_blend(img, kp, rng, self.sbi_cfg)
             label = 1.0
         if self.augment_cfg is not None:
-            img = augment(img, rng, self.augment_cfg)
+            img, mask = augment_with_mask(img, mask, rng, self.augment_cfg)
+        return img, label, mask
+
+    def __getitem__(self, code: int) -> Tuple[torch.Tensor, float, int]:
+        img, label, _ = self.sample(code)
         return normalise(img, self.mean, self.std), label, code
+
+
+class BoundaryTrainSet(TrainSet):
+    """TrainSet items plus a Face X-ray boundary target (boundary.py) on a grid x grid map and its
+    weight: the pooled boundary of a self-blend, zeros for a REAL face, weight 0 for a real fake."""
+
+    def __init__(self, *args, grid: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.grid = grid
+
+    def __getitem__(self, code: int) -> Tuple[torch.Tensor, float, int, torch.Tensor, float]:
+        img, label, mask = self.sample(code)
+        if mask is not None:
+            target, weight = pooled_target(boundary_map(mask), self.grid), 1.0
+        else:
+            target, weight = torch.zeros(1, self.grid, self.grid), 0.0 if label == 1.0 else 1.0
+        return normalise(img, self.mean, self.std), label, code, target, weight
 
 
 class EvalSet(Dataset):

@@ -29,7 +29,9 @@ from torch.utils.data import DataLoader
 from . import dist as D
 from . import metrics as M
 from .augment import AUGMENT_PRESETS
-from .data import CropDataError, EvalSet, Face, ImageStore, PairSampler, TrainSet, holdout_by_components, load_crop_set
+from .boundary import BoundaryModule, boundary_loss
+from .data import (BoundaryTrainSet, CropDataError, EvalSet, Face, ImageStore, PairSampler, TrainSet,
+                   holdout_by_components, load_crop_set)
 from .ema import WeightAverage
 from .metric_learning import MINING, TripletModule, triplet_step_loss
 from .model import build_model, count_params, load_checkpoint
@@ -76,6 +78,7 @@ class TrainConfig:
     mining: str = "batch-hard"  # triplet mining in the batch: "batch-hard" or "random"
     init: Optional[str] = None  # run dir (its best.pt) or checkpoint whose weights start this run
     zero_gamma: bool = False  # EfficientNets from scratch: skip blocks start as identities (models_frame.py)
+    boundary_weight: float = 0.0  # > 0: Face X-ray style blending-boundary target beside the BCE (boundary.py)
     freeze_backbone: bool = False  # train the head only (transfer.py)
     unfreeze: str = "none"  # "greedy": layer-wise unfreezing, head first (transfer.py)
     unfreeze_epochs: int = 1  # epochs per greedy stage
@@ -172,9 +175,9 @@ def seed_everything(seed: int) -> None:
 
 
 def unwrap(model: nn.Module) -> nn.Module:
-    """The classifier inside DDP and/or the triplet wrapper (what checkpoints and validation use)."""
+    """The classifier inside DDP and/or the triplet or boundary wrapper (what checkpoints and validation use)."""
     m = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
-    return m.net if isinstance(m, TripletModule) else m
+    return m.net if isinstance(m, (TripletModule, BoundaryModule)) else m
 
 
 def save_plot(history: List[Dict], path: Path) -> bool:
@@ -237,7 +240,16 @@ class Trainer:
         if cfg.init:
             log(env, load_init(net, cfg.init, cfg.arch))
         self.layers = LayerSchedule(net, cfg.freeze_backbone, cfg.unfreeze, cfg.unfreeze_epochs)
-        self.model = (TripletModule(net) if cfg.loss == "triplet" else net).to(env.device)
+        if cfg.loss == "triplet":
+            wrapped: nn.Module = TripletModule(net)
+        elif cfg.boundary_weight > 0:
+            wrapped = BoundaryModule(net, cfg.size)
+            log(env, f"boundary target: weight {cfg.boundary_weight}, {wrapped.grid}x{wrapped.grid} grid")
+        else:
+            wrapped = net
+        self.model = wrapped.to(env.device)
+        # The training-only boundary head: checkpointed beside the classifier so --resume keeps it.
+        self.boundary = wrapped if isinstance(wrapped, BoundaryModule) else None
         log(env, f"arch {cfg.arch}: {count_params(net) / 1e6:.2f} M params, device {env.device}, world {env.world_size}, "
                  f"loss {cfg.loss}, train classes {describe_classes(s.train)}")
         self.wrap_ddp()
@@ -250,9 +262,10 @@ class Trainer:
             self.sampler = ClassBalancedSampler(s.train, cfg.sbi_ratio, samples, cfg.seed, env.rank, env.world_size)
         else:
             self.sampler = NaturalSampler(s.train, samples, cfg.seed, env.rank, env.world_size)
+        train_set_args = (s.train, self.train_store, cfg.mean, cfg.std, AUGMENT_PRESETS.get(cfg.augment),
+                          SBI_PRESETS[cfg.sbi_style])
         self.train_loader = DataLoader(
-            TrainSet(s.train, self.train_store, cfg.mean, cfg.std, AUGMENT_PRESETS.get(cfg.augment),
-                     SBI_PRESETS[cfg.sbi_style]),
+            BoundaryTrainSet(*train_set_args, grid=self.boundary.grid) if self.boundary else TrainSet(*train_set_args),
             batch_size=cfg.batch_size, sampler=self.sampler,
             num_workers=cfg.workers, drop_last=True, pin_memory=self.amp)
         self.steps_per_epoch = max(1, len(self.sampler) // cfg.batch_size)
@@ -305,7 +318,8 @@ class Trainer:
         state = {**self.meta(), "model": unwrap(self.model).state_dict(), "optimizer": self.opt.state_dict(), "scaler": self.scaler.state_dict(),
                  "epoch": self.epoch, "step": self.step, "total_steps": self.total_steps, "best_loss": self.best_loss,
                  "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs, "history": self.history,
-                 "elapsed": self.elapsed, "ema": self.ema.state_dict() if self.ema is not None else None}
+                 "elapsed": self.elapsed, "ema": self.ema.state_dict() if self.ema is not None else None,
+                 "boundary_head": self.boundary.head.state_dict() if self.boundary else None}
         tmp = self.run / "last.pt.tmp"
         torch.save(state, tmp)
         tmp.replace(self.run / "last.pt")  # atomic: a crash mid-save leaves the previous last.pt
@@ -320,6 +334,12 @@ class Trainer:
         if st["arch"] != self.cfg.arch or st["size"] != self.cfg.size:
             raise ValueError(f"{path} is a {st['arch']}@{st['size']} run; asked for {self.cfg.arch}@{self.cfg.size}")
         unwrap(self.model).load_state_dict(st["model"])
+        if self.boundary is not None:
+            if not st.get("boundary_head"):
+                raise ValueError(f"{path} was trained without --boundary-weight; resume it without the option")
+            self.boundary.head.load_state_dict(st["boundary_head"])
+        elif st.get("boundary_head"):
+            raise ValueError(f"{path} was trained with --boundary-weight; resume it with the option")
         self.opt.load_state_dict(st["optimizer"])
         self.scaler.load_state_dict(st["scaler"])
         if self.ema is not None:
@@ -352,8 +372,10 @@ class Trainer:
         torch.manual_seed(self.cfg.seed * 100003 + self.epoch)  # DataLoader worker seeds per epoch, resumable
         warmup = int(self.cfg.warmup_epochs * self.steps_per_epoch)
         total_loss, seen = 0.0, 0
-        parts = {"train_triplet": 0.0, "train_probe_bce": 0.0}
-        for x, y, _ in self.train_loader:
+        parts = {"train_triplet": 0.0, "train_probe_bce": 0.0} if self.cfg.loss == "triplet" else {}
+        if self.cfg.boundary_weight > 0:
+            parts = {"train_bce": 0.0, "train_boundary": 0.0}
+        for x, y, _, *boundary in self.train_loader:
             # Single process: stop mid-epoch when the budget runs out. Under DDP every rank must take
             # the same number of steps, so the budget is only checked by rank 0 between epochs.
             if not self.env.distributed and self.budget_left(started) <= 0:
@@ -368,6 +390,14 @@ class Trainer:
                 loss, t_part, b_part = triplet_step_loss(out, y, self.cfg.margin, self.cfg.mining)
                 parts["train_triplet"] += t_part * len(y)
                 parts["train_probe_bce"] += b_part * len(y)
+            elif boundary:
+                logit, pred = out
+                target, weight = (t.to(self.env.device, non_blocking=True) for t in boundary)
+                bce = F.binary_cross_entropy_with_logits(logit.flatten().float(), y)
+                b_loss = boundary_loss(pred, target, weight)
+                loss = bce + self.cfg.boundary_weight * b_loss
+                parts["train_bce"] += float(bce) * len(y)
+                parts["train_boundary"] += float(b_loss) * len(y)
             else:
                 loss = F.binary_cross_entropy_with_logits(out.flatten().float(), y)
             self.opt.zero_grad(set_to_none=True)
@@ -379,7 +409,7 @@ class Trainer:
             self.step += 1
             total_loss += float(loss) * len(y)
             seen += len(y)
-            if self.cfg.loss == "triplet":
+            if parts:
                 self.loss_parts = {k: v / seen for k, v in parts.items()}
         return total_loss / max(1, seen), seen, False
 
@@ -487,6 +517,12 @@ def check_common(cfg: TrainConfig) -> None:
         raise ValueError(f"--zero-gamma applies to the efficientnet archs (the {cfg.arch} blocks need no option)")
     if cfg.zero_gamma and cfg.init:
         raise ValueError("--zero-gamma initialises a network trained from scratch; --init replaces those weights")
+    if cfg.boundary_weight < 0:
+        raise ValueError(f"--boundary-weight must be >= 0, got {cfg.boundary_weight}")
+    if cfg.boundary_weight > 0 and cfg.loss != "bce":
+        raise ValueError("--boundary-weight is an auxiliary target beside the BCE loss; not with --loss triplet")
+    if cfg.boundary_weight > 0 and cfg.sbi_ratio <= 0:
+        raise ValueError("--boundary-weight needs self-blended fakes (--sbi-ratio > 0): only they have a known boundary")
 
 
 def calibrate(trainer: Trainer, band: M.DecisionBand = M.DecisionBand()) -> Dict:
