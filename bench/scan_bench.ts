@@ -4,7 +4,8 @@
  * to null (target <= 1.5), peak RSS (target < 600 MB), and classifier ms per face at batch 8 (summed
  * over the members of an ensemble).
  *
- *   npm run bench            (or: node dist/bench/scan_bench.js [--runs 5] [--model <manifest>] [--threads N] [--stages])
+ *   npm run bench            (or: node dist/bench/scan_bench.js [--runs 5] [--model <manifest>] [--threads N]
+ *                            [--member-schedule alternate|every-frame] [--stages])
  *
  * --stages adds CPU seconds per stage, from runs that stop after each stage (decode only, + detect,
  * + crop, the whole scan): what each stage adds, since stages overlap in wall time.
@@ -22,6 +23,7 @@ import { Scanner, scanCropOptions } from '../src/pipeline/scanner.js';
 import { loadManifest } from '../src/models/manifest.js';
 import { FrameClassifier } from '../src/models/frame_classifier.js';
 import { resolveModels } from '../src/models/registry.js';
+import { DEFAULT_MEMBER_SCHEDULE, type MemberSchedule } from '../src/models/member_schedule.js';
 import type { FaceCrop } from '../src/types.js';
 
 const args = process.argv.slice(2);
@@ -32,6 +34,7 @@ const opt = (name: string, dflt: string) => {
 const runs = Number(opt('--runs', '5'));
 const model = opt('--model', '');
 const threads = opt('--threads', '') ? Number(opt('--threads', '')) : undefined;
+const memberSchedule = opt('--member-schedule', DEFAULT_MEMBER_SCHEDULE) as MemberSchedule;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -90,8 +93,9 @@ async function classifierMsPerFace(manifest: string): Promise<{ ms: number; size
 
 const clip = await renderClip();
 console.log(`clip: ${clip} (1920x1080, 30 fps, 10 s)`);
+console.log(`member schedule: ${memberSchedule}`);
 const tLoad = performance.now();
-const scanner = await Scanner.create({ ...(model ? { models: [model] } : {}), threads });
+const scanner = await Scanner.create({ ...(model ? { models: [model] } : {}), threads, memberSchedule });
 const loadS = (performance.now() - tLoad) / 1000;
 await scanner.scan(clip); // warm-up (first inference allocations, page cache)
 // decode-to-null and scan alternate, and each ratio is taken within a pair: the machine's speed drifts
@@ -146,7 +150,7 @@ console.log(`classifier: ${costs.reduce((a, c) => a + c.ms, 0).toFixed(1)} ms pe
 if (args.includes('--stages')) {
   const crop = scanCropOptions(await Promise.all(memberPaths.map(async (p) => (await loadManifest(p)).manifest)));
   const detector = await BlazeFaceDetector.load();
-  const whole = await Scanner.create({ ...(model ? { models: [model] } : {}), threads });
+  const whole = await Scanner.create({ ...(model ? { models: [model] } : {}), threads, memberSchedule });
   const steps: [string, () => Promise<unknown>][] = [
     ['decode', async () => {
       const src = await openFrames(clip, { kind: 'uniform', count: 32 }, { recycleFrames: true });

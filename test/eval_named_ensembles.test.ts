@@ -30,10 +30,21 @@ describe('named ensembles', () => {
     assert.deepEqual(scorers.map((s) => s.key), ['a', 'b', 'peer', 'ab', 'ensemble']);
     const f = face([0.8, 0.6, 0.1]);
     const ab = scorers[3];
-    assert.ok(Math.abs(ab.frameLogit(f) - (logit(0.8) + logit(0.6)) / 2) < 1e-12);
+    assert.ok(Math.abs(ab.frameLogit(f, 0) - (logit(0.8) + logit(0.6)) / 2) < 1e-12);
     assert.ok(Math.abs(ab.band.realBelow - 0.35) < 1e-12 && Math.abs(ab.band.fakeAbove - 0.65) < 1e-12, JSON.stringify(ab.band));
     const all = scorers[4];
-    assert.ok(Math.abs(all.frameLogit(f) - (logit(0.8) + logit(0.6) + logit(0.1)) / 3) < 1e-12);
+    assert.ok(Math.abs(all.frameLogit(f, 0) - (logit(0.8) + logit(0.6) + logit(0.1)) / 3) < 1e-12);
+  });
+
+  it('alternate schedule: from the second frame with faces, one frame member per frame; clip members always', () => {
+    const models = [entry('a', [0.3, 0.7], 'ab'), entry('b', [0.4, 0.6], 'ab'), { ...entry('clip', [0.5, 0.5]), kind: 'clip' as const }];
+    const [, , , ab, all] = scorersFor(models);
+    const f = face([0.8, 0.6, 0.1]);
+    assert.ok(Math.abs(ab.frameLogit(f, 1) - logit(0.8)) < 1e-12);
+    assert.ok(Math.abs(ab.frameLogit(f, 2) - logit(0.6)) < 1e-12);
+    assert.ok(Math.abs(all.frameLogit(f, 2) - (logit(0.6) + logit(0.1)) / 2) < 1e-12);
+    const [, , , abFull] = scorersFor(models, 'every-frame');
+    assert.ok(Math.abs(abFull.frameLogit(f, 2) - (logit(0.8) + logit(0.6)) / 2) < 1e-12);
   });
 
   it('adds nothing when the ensemble is the whole run, and keeps keys unique', () => {

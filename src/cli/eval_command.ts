@@ -17,9 +17,10 @@ import { resolveRunModels, runScans, type RunModel } from '../eval/eval_runner.j
 import { DEFAULT_WORST_COUNT, evaluate, videoScores, type EvalInput, type EvalRow } from '../eval/evaluate.js';
 import { selectRows } from '../eval/select_rows.js';
 import { addThumbnails } from '../eval/thumbnails.js';
+import { DEFAULT_MEMBER_SCHEDULE, MEMBER_SCHEDULES, type MemberSchedule } from '../models/member_schedule.js';
 import { InvalidOptionError } from '../util/errors.js';
 import { formatSummary, formatVideosCsv } from './eval_format.js';
-import { floatOption, intOption, passesOption, rescaleOption, samplingOption, strategyOption } from './options.js';
+import { choice, floatOption, intOption, passesOption, rescaleOption, samplingOption, strategyOption } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
 interface EvalCliOptions {
@@ -31,6 +32,7 @@ interface EvalCliOptions {
   seed: number;
   sample?: SamplingPolicy;
   strategy: StrategyName;
+  memberSchedule: MemberSchedule;
   minScore: number;
   maxFaces: number;
   rescale: 'auto' | number;
@@ -46,13 +48,6 @@ interface EvalCliOptions {
   calibrationLevel: Level;
 }
 
-function choice<T extends string>(flag: string, values: readonly T[]) {
-  return (v: string): T => {
-    if (!(values as readonly string[]).includes(v)) throw new InvalidOptionError(`${flag} must be one of ${values.join(', ')}; got '${v}'`);
-    return v as T;
-  };
-}
-
 export function evalCommand(): Command {
   return new Command('eval')
     .description('measure models on a labelled index: AUC (bootstrap CI), log loss, accuracy, EER, AP, calibration; per data set, method, compression')
@@ -65,6 +60,7 @@ export function evalCommand(): Command {
     .option('--seed <n>', 'seed of --limit and of the bootstrap', intOption('--seed', 0), 1)
     .option('--sample <policy>', "frames to look at: uniform:N | fps:R | clip:N | range:START:N (default uniform:32, or a clip model's own, e.g. clip:64); uniform:N:exact / fps:R:exact decode exactly those frame numbers instead of the nearest reference frames", samplingOption)
     .option('--strategy <name>', `default frame->video aggregation (all of ${STRATEGY_NAMES.join(', ')} are measured)`, strategyOption, 'mean-logit')
+    .option('--member-schedule <s>', `how ensemble rows combine their frame members per frame, as unmask scan: ${MEMBER_SCHEDULES.join(' | ')} (every model alone is always measured on every face)`, choice('--member-schedule', MEMBER_SCHEDULES), DEFAULT_MEMBER_SCHEDULE)
     .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), 0.6)
     .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), 4)
     .option('--rescale <r>', "detector input rescale: 'auto' (by resolution) or a factor", rescaleOption, 'auto')
@@ -115,6 +111,7 @@ export function evalCommand(): Command {
         filter: { split: o.split, dataset: o.dataset, limit: o.limit },
         models: models.map((m) => m.entry),
         strategy: o.strategy,
+        memberSchedule: o.memberSchedule,
         resamples: o.bootstrap,
         seed: o.seed,
         worst: o.worst,
@@ -126,7 +123,7 @@ export function evalCommand(): Command {
 
       const valid = parseEvalResults(results, 'eval results'); // never write a file `unmask report` rejects
       await writeFile(join(out, 'results.json'), JSON.stringify(valid));
-      const allStrategies = STRATEGY_NAMES.flatMap((s) => videoScores(inputs, results.models, s));
+      const allStrategies = STRATEGY_NAMES.flatMap((s) => videoScores(inputs, results.models, s, undefined, o.memberSchedule));
       await writeFile(join(out, 'videos.csv'), formatVideosCsv(allStrategies));
       process.stdout.write(formatSummary(valid));
       process.stdout.write(`\nwrote ${join(out, 'results.json')} and ${join(out, 'videos.csv')} (${scans.scanned} scanned, ${scans.cached} from cache, ${valid.timings.seconds.toFixed(1)} s)\n`);

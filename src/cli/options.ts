@@ -36,6 +36,14 @@ export function passesOption(v: string): 'fast' | 'thorough' {
   return v;
 }
 
+/** A commander parser accepting one of `values` for `flag`. */
+export function choice<T extends string>(flag: string, values: readonly T[]) {
+  return (v: string): T => {
+    if (!(values as readonly string[]).includes(v)) throw new InvalidOptionError(`${flag} must be one of ${values.join(', ')}; got '${v}'`);
+    return v as T;
+  };
+}
+
 export function strategyOption(v: string): StrategyName {
   if (!(STRATEGY_NAMES as string[]).includes(v)) throw new InvalidOptionError(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}; got '${v}'`);
   return v as StrategyName;

@@ -1,7 +1,8 @@
 /** `unmask scan`: verdicts for videos, images and directories. */
 import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { STRATEGY_NAMES, type StrategyName } from '../aggregate/strategies.js';
+import { STRATEGY_NAMES } from '../aggregate/strategies.js';
+import { DEFAULT_MEMBER_SCHEDULE, MEMBER_SCHEDULES } from '../models/member_schedule.js';
 import { parseSampling } from '../media/sampling.js';
 import { FaceExplainer } from '../pipeline/explain_faces.js';
 import { collectInputs } from '../pipeline/inputs.js';
@@ -9,15 +10,10 @@ import { Scanner } from '../pipeline/scanner.js';
 import type { ScanResult } from '../pipeline/scan_result.js';
 import type { FaceCrop } from '../types.js';
 import { InvalidOptionError } from '../util/errors.js';
-import { floatOption, intOption, passesOption, rescaleOption } from './options.js';
+import { choice, floatOption, intOption, passesOption, rescaleOption, strategyOption } from './options.js';
 import { progressBar } from './progress.js';
 import { checkScanVisuals, writeScanVisuals } from './scan_visuals.js';
 import { formatCsv, formatJson, formatTable } from './scan_format.js';
-
-function strategyOption(v: string): StrategyName {
-  if (!(STRATEGY_NAMES as string[]).includes(v)) throw new InvalidOptionError(`--strategy must be one of ${STRATEGY_NAMES.join(', ')}; got '${v}'`);
-  return v as StrategyName;
-}
 
 export function scanCommand(): Command {
   return new Command('scan')
@@ -26,6 +22,7 @@ export function scanCommand(): Command {
     .option('-m, --model <manifest|name>', 'model manifest or shipped model name; repeat for an ensemble', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--sample <policy>', "frames to look at: uniform:N | fps:R | clip:N | range:START:N (default uniform:32, or a clip model's own, e.g. clip:64); uniform:N:exact / fps:R:exact decode exactly those frame numbers instead of the nearest reference frames")
     .option('--strategy <name>', `frame->video aggregation: ${STRATEGY_NAMES.join(' | ')}`, strategyOption, 'mean-logit')
+    .option('--member-schedule <s>', `which members of an ensemble score each frame: alternate (first frame with faces all, then one each in turn) | every-frame`, choice('--member-schedule', MEMBER_SCHEDULES), DEFAULT_MEMBER_SCHEDULE)
     .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), 0.6)
     .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), 4)
     .option('--rescale <r>', "detector input rescale: 'auto' (by resolution) or a factor", rescaleOption, 'auto')
@@ -46,6 +43,7 @@ export function scanCommand(): Command {
         models: o.model,
         sampling: o.sample === undefined ? undefined : parseSampling(o.sample),
         strategy: o.strategy,
+        memberSchedule: o.memberSchedule,
         detector: { minScore: o.minScore, maxFaces: o.maxFaces, rescale: o.rescale, passes: o.passes },
         threads: o.threads,
       });

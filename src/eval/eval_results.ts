@@ -2,6 +2,7 @@
  * `results.json` written by `unmask eval` and read by `unmask report`: schema `unmask.eval/1`
  * (contract in scratch/eval_results_contract.md). Extra optional fields may be added; none removed.
  */
+import { MEMBER_SCHEDULES } from '../models/member_schedule.js';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { UnmaskError } from '../util/errors.js';
@@ -122,6 +123,8 @@ export const ModelEntrySchema = z.object({
    * was given one: its members are also scored together under that name (see `scorersFor`).
    */
   ensemble: z.string().optional(),
+  /** The manifest's kind; absent in results written before it was recorded (read as `frame`). */
+  kind: z.enum(['frame', 'clip']).optional(),
 });
 export type ModelEntry = z.infer<typeof ModelEntrySchema>;
 
@@ -184,6 +187,12 @@ export const EvalResultsSchema = z.object({
   models: z.array(ModelEntrySchema),
   /** Default strategy of the run. */
   strategy: z.string(),
+  /**
+   * How the ensemble rows combine their frame members on each frame, as `unmask scan --member-schedule`
+   * (every model alone is always measured on every face). Absent in results written before the option
+   * existed, whose ensembles used every member on every face.
+   */
+  memberSchedule: z.enum(MEMBER_SCHEDULES).optional(),
   /** Every (model | ensemble) x strategy x level x grouping. */
   evaluations: z.array(EvaluationSchema),
   /** Every input x (model | ensemble) under the default strategy. */

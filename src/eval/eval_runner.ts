@@ -64,6 +64,7 @@ export async function resolveRunModels(args: readonly string[]): Promise<RunMode
         manifest: l.manifestPath,
         band: l.manifest.decision,
         temperature: l.manifest.calibration.temperature,
+        kind: l.manifest.kind,
         ...(named[i].ensemble ? { ensemble: named[i].ensemble } : {}),
       },
     })),
@@ -227,6 +228,8 @@ export async function runScans(rows: readonly EvalRow[], o: RunScansOptions): Pr
       detector: o.settings.detector,
       tracker: o.settings.tracker,
       threads: o.threads,
+      // every model on every face, so each can be measured alone; ensembles are combined afterwards
+      memberSchedule: 'every-frame',
     });
     try {
       for (const p of todo) {

@@ -17,6 +17,8 @@ import { aggregateVideo, type FrameScore } from '../aggregate/aggregate.js';
 import { logit, sigmoid } from '../aggregate/prob.js';
 import { getStrategy, STRATEGY_NAMES, type AggregationStrategy, type StrategyName, type StrategyOptions } from '../aggregate/strategies.js';
 import type { DecisionBand } from '../models/manifest.js';
+import { DEFAULT_MEMBER_SCHEDULE, frameOrdinals, type MemberSchedule, membersForFrame } from '../models/member_schedule.js';
+import { InvalidOptionError } from '../util/errors.js';
 import type { ScanFrameScore, ScanResult } from '../pipeline/scan_result.js';
 import type { Box } from '../types.js';
 import { bootstrapCi, type Cluster } from './bootstrap.js';
@@ -86,6 +88,8 @@ export interface EvaluateOptions {
   seed?: number;
   /** Worst videos kept per scorer (default 12). */
   worst?: number;
+  /** How ensembles combine their frame members per frame, as `unmask scan` (default `alternate`). */
+  memberSchedule?: MemberSchedule;
   timings: EvalResults['timings'];
   createdAt?: string;
 }
@@ -94,8 +98,15 @@ export interface EvaluateOptions {
 export interface Scorer {
   key: string;
   band: DecisionBand;
-  /** Calibrated logit of a scored face. */
-  frameLogit(f: ScanFrameScore): number;
+  /** Calibrated logit of a scored face; `ordinal`: its frame's 0-based rank among its input's frames with faces. */
+  frameLogit(f: ScanFrameScore, ordinal: number): number;
+}
+
+/** Member `i`'s calibrated logit of a face; eval scans run every member on every face. */
+function memberLogit(f: ScanFrameScore, i: number): number {
+  const p = f.modelProbabilities[i];
+  if (p === null) throw new InvalidOptionError(`frame ${f.frameIndex}: model ${i + 1} has no score (scan results made with --member-schedule alternate cannot be evaluated per model)`);
+  return logit(p);
 }
 
 /**
@@ -104,8 +115,8 @@ export interface Scorer {
  * several models, the ensemble of all of them. An ensemble scores a face by the mean of its members'
  * calibrated logits, with the mean of their decision bands, as `unmask scan` does.
  */
-export function scorersFor(models: readonly ModelEntry[]): Scorer[] {
-  const members: Scorer[] = models.map((m, i) => ({ key: m.key, band: m.band, frameLogit: (f) => logit(f.modelProbabilities[i]) }));
+export function scorersFor(models: readonly ModelEntry[], schedule: MemberSchedule = DEFAULT_MEMBER_SCHEDULE): Scorer[] {
+  const members: Scorer[] = models.map((m, i) => ({ key: m.key, band: m.band, frameLogit: (f) => memberLogit(f, i) }));
   if (models.length < 2) return members;
   const all = models.map((_, i) => i);
   const taken = new Set([...models.map((m) => m.key), ENSEMBLE_KEY]);
@@ -116,17 +127,26 @@ export function scorersFor(models: readonly ModelEntry[]): Scorer[] {
     let key = name;
     for (let n = 2; taken.has(key); n++) key = `${name}#${n}`;
     taken.add(key);
-    named.push(meanScorer(key, models, idx));
+    named.push(meanScorer(key, models, idx, schedule));
   }
-  return [...members, ...named, meanScorer(ENSEMBLE_KEY, models, all)];
+  return [...members, ...named, meanScorer(ENSEMBLE_KEY, models, all, schedule)];
 }
 
-function meanScorer(key: string, models: readonly ModelEntry[], idx: readonly number[]): Scorer {
+/**
+ * The ensemble of models `idx`: on each frame, the mean calibrated logit of the members that
+ * `unmask scan` runs there under `schedule` (its frame members take turns; clip members always count).
+ */
+function meanScorer(key: string, models: readonly ModelEntry[], idx: readonly number[], schedule: MemberSchedule): Scorer {
   const mean = (pick: (b: DecisionBand) => number) => idx.reduce((s, i) => s + pick(models[i].band), 0) / idx.length;
+  const frameIdx = idx.filter((i) => (models[i].kind ?? 'frame') === 'frame');
+  const clipIdx = idx.filter((i) => models[i].kind === 'clip');
   return {
     key,
     band: { realBelow: mean((b) => b.realBelow), fakeAbove: mean((b) => b.fakeAbove) },
-    frameLogit: (f) => idx.reduce((s, i) => s + logit(f.modelProbabilities[i]), 0) / idx.length,
+    frameLogit: (f, ordinal) => {
+      const used = [...membersForFrame(schedule, ordinal, frameIdx.length).map((m) => frameIdx[m]), ...clipIdx];
+      return used.reduce((s, i) => s + memberLogit(f, i), 0) / used.length;
+    },
   };
 }
 
@@ -167,7 +187,8 @@ export interface ScoredInput {
 /** Frame scores of every input under `scorer`. */
 export function scoreInputs(inputs: readonly EvalInput[], scorer: Scorer, logitScale = 1): ScoredInput[] {
   return inputs.map(({ row, result }) => {
-    const frames = result.frames.map((f) => ({ frameIndex: f.frameIndex, trackId: f.trackId, logit: scorer.frameLogit(f) * logitScale }));
+    const ordinals = frameOrdinals(result.frames.map((f) => f.frameIndex));
+    const frames = result.frames.map((f, i) => ({ frameIndex: f.frameIndex, trackId: f.trackId, logit: scorer.frameLogit(f, ordinals[i]) * logitScale }));
     let best = -1;
     frames.forEach((f, i) => {
       if (best < 0 || f.logit > frames[best].logit) best = i;
@@ -279,7 +300,8 @@ export function evaluate(inputs: readonly EvalInput[], o: EvaluateOptions): Eval
   const defaultVideoProbs: { key: string; probs: (number | null)[] }[] = [];
   const labels = inputs.map((i): BinaryLabel => (i.row.label === 'FAKE' ? 1 : 0));
 
-  for (const scorer of scorersFor(o.models)) {
+  const memberSchedule = o.memberSchedule ?? DEFAULT_MEMBER_SCHEDULE;
+  for (const scorer of scorersFor(o.models, memberSchedule)) {
     const scored = scoreInputs(inputs, scorer);
     const position = new Map(scored.map((s, i) => [s, i] as const));
     const threshold = thresholdForBand(scorer.band);
@@ -315,6 +337,7 @@ export function evaluate(inputs: readonly EvalInput[], o: EvaluateOptions): Eval
     filter: o.filter,
     models: o.models,
     strategy: o.strategy,
+    memberSchedule,
     evaluations,
     videos,
     worst,
@@ -375,9 +398,10 @@ export function videoScores(
   models: readonly ModelEntry[],
   strategy: StrategyName,
   strategyOptions?: StrategyOptions,
+  memberSchedule: MemberSchedule = DEFAULT_MEMBER_SCHEDULE,
 ): VideoScore[] {
   const rule = getStrategy(strategy, strategyOptions);
-  return scorersFor(models).flatMap((scorer) => videoScoresOf(scoreInputs(inputs, scorer), scorer, rule));
+  return scorersFor(models, memberSchedule).flatMap((scorer) => videoScoresOf(scoreInputs(inputs, scorer), scorer, rule));
 }
 
 /** The `count` scored inputs whose probability is furthest from their label, wrongest first. */

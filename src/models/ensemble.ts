@@ -84,9 +84,21 @@ export class Ensemble implements FaceScorer {
   }
 }
 
-/** Per-crop mean of the members' calibrated logits. */
+/**
+ * Per-crop mean of the members' calibrated logits. A member that did not score a crop (NaN there,
+ * see member_schedule.ts) is left out of that crop's mean; a crop no member scored stays NaN.
+ */
 export function meanOfMembers(perMember: readonly Float32Array[], n: number): Float32Array {
   const mean = new Float32Array(n);
-  for (const logits of perMember) for (let i = 0; i < n; i++) mean[i] += logits[i];
-  return mean.map((s) => s / perMember.length);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    let count = 0;
+    for (const logits of perMember) {
+      if (Number.isNaN(logits[i])) continue;
+      sum += logits[i];
+      count++;
+    }
+    mean[i] = count ? sum / count : Number.NaN;
+  }
+  return mean;
 }

@@ -25,8 +25,12 @@ export interface ScanFrameScore {
   trackId: number;
   /** Calibrated P(FAKE) of this face in this frame. */
   probability: number;
-  /** Calibrated P(FAKE) of each model alone, in the order of `ScanResult.models` (the ensemble's members). */
-  modelProbabilities: number[];
+  /**
+   * Calibrated P(FAKE) of each model alone, in the order of `ScanResult.models` (the ensemble's
+   * members); null for a frame model that the member schedule did not run on this frame (`alternate`,
+   * the default: from the second frame with faces on, one frame model per frame).
+   */
+  modelProbabilities: (number | null)[];
   /** Face box in frame pixels. */
   box: Box;
   detectorScore: number;

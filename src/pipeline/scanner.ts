@@ -11,6 +11,7 @@ import type { FaceDetectorOptions } from '../faces/face_detector_options.js';
 import type { TrackerOptions } from '../faces/tracker.js';
 import { DEFAULT_SAMPLING, type SamplingPolicy } from '../media/sampling.js';
 import { type Ensemble, meanOfMembers } from '../models/ensemble.js';
+import { DEFAULT_MEMBER_SCHEDULE, MEMBER_SCHEDULES, type MemberSchedule, membersForFrame } from '../models/member_schedule.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { resolveModel } from '../models/registry.js';
 import type { FaceCrop } from '../types.js';
@@ -34,6 +35,12 @@ export interface ScanOptions {
   tracker: Partial<TrackerOptions>;
   /** onnxruntime threads per classifier session. Default: min(4, CPUs). The detector has its own (`detector.threads`, default 1). */
   threads?: number;
+  /**
+   * Which frame-model ensemble members score each frame's faces (member_schedule.ts). Default
+   * `alternate`: the first frame with faces gets every member, later ones one member each in turn;
+   * `every-frame` runs every member on every face (what `unmask eval` does, to measure each member).
+   */
+  memberSchedule: MemberSchedule;
 }
 
 export const DEFAULT_SCAN_OPTIONS: ScanOptions = {
@@ -43,6 +50,7 @@ export const DEFAULT_SCAN_OPTIONS: ScanOptions = {
   strategyOptions: {},
   detector: {},
   tracker: {},
+  memberSchedule: DEFAULT_MEMBER_SCHEDULE,
 };
 
 const emptyTimings = (): ScanTimings => ({ probeMs: 0, decodeWaitMs: 0, detectMs: 0, cropMs: 0, trackMs: 0, classifyMs: 0, totalMs: 0 });
@@ -83,6 +91,9 @@ export class Scanner {
   static async create(options: Partial<ScanOptions> = {}): Promise<Scanner> {
     const opt: ScanOptions = { ...DEFAULT_SCAN_OPTIONS, ...options };
     getStrategy(opt.strategy); // validates the name early
+    if (!MEMBER_SCHEDULES.includes(opt.memberSchedule)) {
+      throw new InvalidOptionError(`member schedule must be one of ${MEMBER_SCHEDULES.join(', ')}, got '${opt.memberSchedule}'`);
+    }
     const manifests = await Promise.all((opt.models.length ? opt.models : [undefined]).map((m) => resolveModel(m)));
     const scorer = await ScanModels.load(manifests, { intraOpNumThreads: opt.threads });
     const members = scorer.manifests;
@@ -114,7 +125,7 @@ export class Scanner {
     } as const;
     try {
       const frames = this.scorer.frames;
-      const classifier = frames ? new StreamingClassifier(frames) : null;
+      const classifier = frames ? new StreamingClassifier(frames, this.options.memberSchedule) : null;
       const a = await analyzeFaces(path, this.detector, {
         sampling: this.options.sampling,
         crop: this.crop,
@@ -149,7 +160,7 @@ export class Scanner {
           timeMs: Math.round(c.timeMs),
           trackId: c.trackId,
           probability: sigmoid(logits[i]),
-          modelProbabilities: perModel.map((m) => sigmoid(m[i])),
+          modelProbabilities: perModel.map((m) => (Number.isNaN(m[i]) ? null : sigmoid(m[i]))),
           box: c.detection.box,
           detectorScore: c.detection.score,
         })),
@@ -182,39 +193,56 @@ export class Scanner {
 
 /**
  * Classifies crops in batches while frames are still being decoded: the batches queue behind each
- * other, so the ONNX session runs one at a time, and only the last batch is left when decoding ends.
+ * other, so one ONNX session runs at a time, and only the last batches are left when decoding ends.
+ * Each member has its own queue, fed with the frames the member schedule gives it.
  */
 class StreamingClassifier {
   static readonly BATCH = 16;
   busyMs = 0;
-  private pending: FaceCrop[] = [];
-  private readonly batches: Promise<Float32Array[]>[] = [];
+  private added = 0;
+  private framesWithFaces = 0;
+  private readonly pending: { crops: FaceCrop[]; at: number[] }[];
+  private readonly batches: Promise<{ member: number; at: number[]; logits: Float32Array }>[] = [];
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly scorer: Ensemble) {}
+  constructor(
+    private readonly scorer: Ensemble,
+    private readonly schedule: MemberSchedule,
+  ) {
+    this.pending = scorer.members.map(() => ({ crops: [], at: [] }));
+  }
 
+  /** The crops of one frame (all its faces), in the order of the scan's crops. */
   add(crops: FaceCrop[]): void {
-    this.pending.push(...crops);
-    // whole batches only: a 17-crop call would run as 16 + 1 inside the classifier
-    while (this.pending.length >= StreamingClassifier.BATCH) this.flush(StreamingClassifier.BATCH);
+    for (const m of membersForFrame(this.schedule, this.framesWithFaces, this.scorer.members.length)) {
+      const queue = this.pending[m];
+      queue.crops.push(...crops);
+      queue.at.push(...crops.map((_, k) => this.added + k));
+      // whole batches only: a 17-crop call would run as 16 + 1 inside the classifier
+      while (queue.crops.length >= StreamingClassifier.BATCH) this.flush(m, StreamingClassifier.BATCH);
+    }
+    this.framesWithFaces++;
+    this.added += crops.length;
   }
 
-  /** Calibrated logits per member, for every crop added, in order. */
+  /** Calibrated logits per member for every crop added, in order; NaN where the schedule skipped the member. */
   async finish(): Promise<Float32Array[]> {
-    this.flush();
-    const parts = await Promise.all(this.batches);
-    return this.scorer.members.map((_, m) => concat(parts.map((p) => p[m])));
+    this.pending.forEach((_, m) => this.flush(m));
+    const out = this.scorer.members.map(() => new Float32Array(this.added).fill(Number.NaN));
+    for (const { member, at, logits } of await Promise.all(this.batches)) at.forEach((i, k) => (out[member][i] = logits[k]));
+    return out;
   }
 
-  private flush(count = this.pending.length): void {
+  private flush(member: number, count = this.pending[member].crops.length): void {
     if (count === 0) return;
-    const batch = this.pending.slice(0, count);
-    this.pending = this.pending.slice(count);
+    const queue = this.pending[member];
+    const crops = queue.crops.splice(0, count);
+    const at = queue.at.splice(0, count);
     const run = this.tail.then(async () => {
       const t = performance.now();
-      const out = await this.scorer.predictMembers(batch);
+      const logits = await this.scorer.members[member].predictCalibrated(crops);
       this.busyMs += performance.now() - t;
-      return out;
+      return { member, at, logits };
     });
     this.tail = run.catch(() => undefined);
     this.batches.push(run);
