@@ -213,6 +213,10 @@ def make_grad_scaler(enabled: bool):
 
 
 class Trainer:
+    # The training-only boundary head (--boundary-weight), checkpointed beside the classifier; subclasses
+    # that never set one (the clip trainer) keep None.
+    boundary: Optional[BoundaryModule] = None
+
     def __init__(self, cfg: TrainConfig, env: D.DistEnv) -> None:
         check_common(cfg)
         for name, value, allowed in (("--loss", cfg.loss, LOSSES), ("--balance", cfg.balance, BALANCE_MODES),
@@ -248,7 +252,6 @@ class Trainer:
         else:
             wrapped = net
         self.model = wrapped.to(env.device)
-        # The training-only boundary head: checkpointed beside the classifier so --resume keeps it.
         self.boundary = wrapped if isinstance(wrapped, BoundaryModule) else None
         log(env, f"arch {cfg.arch}: {count_params(net) / 1e6:.2f} M params, device {env.device}, world {env.world_size}, "
                  f"loss {cfg.loss}, train classes {describe_classes(s.train)}")
