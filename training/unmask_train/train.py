@@ -375,9 +375,13 @@ class Trainer:
         torch.manual_seed(self.cfg.seed * 100003 + self.epoch)  # DataLoader worker seeds per epoch, resumable
         warmup = int(self.cfg.warmup_epochs * self.steps_per_epoch)
         total_loss, seen = 0.0, 0
-        parts = {"train_triplet": 0.0, "train_probe_bce": 0.0} if self.cfg.loss == "triplet" else {}
-        if self.cfg.boundary_weight > 0:
+        # per-epoch loss terms of the two-term losses (triplet and --boundary-weight exclude each other)
+        if self.cfg.loss == "triplet":
+            parts = {"train_triplet": 0.0, "train_probe_bce": 0.0}
+        elif self.boundary is not None:
             parts = {"train_bce": 0.0, "train_boundary": 0.0}
+        else:
+            parts = {}
         for x, y, _, *boundary in self.train_loader:
             # Single process: stop mid-epoch when the budget runs out. Under DDP every rank must take
             # the same number of steps, so the budget is only checked by rank 0 between epochs.
