@@ -92,3 +92,11 @@ test('preview size: longer side 256, even sides; none for frames not bigger than
   assert.equal(previewSize(256, 144), undefined);
   assert.equal(previewSize(176, 144), undefined);
 });
+
+test('FIFOs made in batches: more passes than one batch holds each read their own frames', async () => {
+  const path = await fx.faceClip();
+  const base = await digests(path, [2, 7], { transport: 'stream' });
+  // 16 FIFOs per mkfifo call: 20 passes use a second batch
+  const passes = await Promise.all(Array.from({ length: 20 }, () => digests(path, [2, 7], { transport: 'auto' })));
+  for (const p of passes) assert.deepEqual(p, base);
+});

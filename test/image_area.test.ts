@@ -1,9 +1,9 @@
 /** Area-averaging shrink warps (src/image/area_resample.ts). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { areaTaps, areaWarpRGB, areaWarpYuv420 } from '../src/image/area_resample.js';
+import { type AreaTaps, areaTaps, areaWarpRGB, areaWarpYuv420, chromaTaps } from '../src/image/area_resample.js';
 import { scaleTranslate, warpAffineRGB } from '../src/image/affine.js';
-import { yuv420Bytes, yuv420ToRgb } from '../src/image/yuv.js';
+import { clampByte, YUV_COEFFICIENTS, yuv420Bytes, yuv420ToRgb, yuvPlanes } from '../src/image/yuv.js';
 import type { YuvImage } from '../src/types.js';
 
 test('taps: weights cover the output pixel exactly, less where it leaves the source', () => {
@@ -60,4 +60,43 @@ test('the area warp agrees with the supersampled bilinear warp on a smooth image
   let sum = 0;
   for (let i = 0; i < area.length; i++) sum += Math.abs(area[i] - warp[i]);
   assert.ok(sum / area.length < 1.5, `mean diff ${sum / area.length}`);
+});
+
+/** Output (u, v) of one plane by the definition: the double sum of tap weights times source pixels. */
+function naiveArea(data: Uint8Array, off: number, stride: number, tx: AreaTaps, ty: AreaTaps, u: number, v: number): number {
+  let acc = 0;
+  for (let j = 0; j < ty.count[v]; j++) {
+    for (let i = 0; i < tx.count[u]; i++) {
+      acc += ty.weights[v * ty.maxTaps + j] * tx.weights[u * tx.maxTaps + i] * data[off + (ty.first[v] + j) * stride + tx.first[u] + i];
+    }
+  }
+  return acc;
+}
+
+test('YUV area warp equals the definition for every tap count (1-2 up to 7 source pixels per output pixel)', () => {
+  const w = 200, h = 160;
+  const img: YuvImage = { format: 'yuv420p', width: w, height: h, matrix: 'bt601', data: Buffer.alloc(yuv420Bytes(w, h)) };
+  let s = 11;
+  for (let i = 0; i < img.data.length; i++) img.data[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
+  const { cw, ch, uOff, vOff } = yuvPlanes(img);
+  const k = YUV_COEFFICIENTS.bt601;
+  for (const shrink of [1.3, 1.9, 2.5, 3.4, 6.2]) {
+    const outW = Math.floor(w / shrink) - 2, outH = Math.floor(h / shrink) - 2;
+    const map = scaleTranslate(shrink, -1.5, 2.25); // partly outside on the left
+    const out = areaWarpYuv420(img, map, outW, outH);
+    const tx = areaTaps(outW, map[0], map[2], w), ty = areaTaps(outH, map[4], map[5], h);
+    const cx = chromaTaps(tx, cw), cy = chromaTaps(ty, ch);
+    let worst = 0;
+    for (let v = 0; v < outH; v++) {
+      for (let u = 0; u < outW; u++) {
+        const l = k.ky * (naiveArea(img.data, 0, w, tx, ty, u, v) - 16 * tx.sum[u] * ty.sum[v]);
+        const cs = cx.sum[u] * cy.sum[v];
+        const cu = naiveArea(img.data, uOff, cw, cx, cy, u, v) - 128 * cs, cv = naiveArea(img.data, vOff, cw, cx, cy, u, v) - 128 * cs;
+        const ref = [clampByte(l + k.rv * cv), clampByte(l + k.gu * cu + k.gv * cv), clampByte(l + k.bu * cu)];
+        for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(out[(v * outW + u) * 3 + c] - ref[c]));
+      }
+    }
+    // the separable sums differ from the double sum by float rounding only
+    assert.ok(worst <= 1, `shrink ${shrink}: max diff ${worst}`);
+  }
 });

@@ -103,22 +103,55 @@ function resample(
   if (cols === 0) return out;
   const row = new Float64Array(cols);
   const colBase = off + tx.lo * channels;
+  // typed arrays in locals: the loops below run ~0.5 M times per crop
+  const yCount = ty.count, yFirst = ty.first, yWeights = ty.weights, yMax = ty.maxTaps;
+  const xCount = tx.count, xFirst = tx.first, xWeights = tx.weights, xMax = tx.maxTaps, xLo = tx.lo;
   for (let v = 0; v < outH; v++) {
-    // vertical: the needed columns of output row v
-    row.fill(0);
-    const nY = ty.count[v], tBase = v * ty.maxTaps;
-    for (let t = 0; t < nY; t++) {
-      const w = ty.weights[tBase + t];
-      const p = colBase + (ty.first[v] + t) * stride;
-      for (let x = 0; x < cols; x++) row[x] += w * src[p + x];
+    // vertical: the needed columns of output row v. Two to four taps are summed in registers, one
+    // pass over the row (a 150 px crop of a 1080p face: 1.6 -> 1.1 ms with the horizontal cases
+    // below, scratch bench), in the general loop's order, so the sums are the same to the last bit
+    const nY = yCount[v], tBase = v * yMax;
+    const p = colBase + yFirst[v] * stride;
+    if (nY === 3) {
+      const w0 = yWeights[tBase], w1 = yWeights[tBase + 1], w2 = yWeights[tBase + 2];
+      const p1 = p + stride, p2 = p1 + stride;
+      for (let x = 0; x < cols; x++) row[x] = w0 * src[p + x] + w1 * src[p1 + x] + w2 * src[p2 + x];
+    } else if (nY === 4) {
+      const w0 = yWeights[tBase], w1 = yWeights[tBase + 1], w2 = yWeights[tBase + 2], w3 = yWeights[tBase + 3];
+      const p1 = p + stride, p2 = p1 + stride, p3 = p2 + stride;
+      for (let x = 0; x < cols; x++) row[x] = w0 * src[p + x] + w1 * src[p1 + x] + w2 * src[p2 + x] + w3 * src[p3 + x];
+    } else if (nY === 2) {
+      const w0 = yWeights[tBase], w1 = yWeights[tBase + 1], p1 = p + stride;
+      for (let x = 0; x < cols; x++) row[x] = w0 * src[p + x] + w1 * src[p1 + x];
+    } else {
+      row.fill(0);
+      for (let t = 0; t < nY; t++) {
+        const w = yWeights[tBase + t], pt = p + t * stride;
+        for (let x = 0; x < cols; x++) row[x] += w * src[pt + x];
+      }
     }
     // horizontal
     let o = v * outW * channels;
+    if (channels === 1) {
+      for (let u = 0; u < outW; u++, o++) {
+        const nX = xCount[u], xBase = u * xMax, x0 = xFirst[u] - xLo;
+        if (nX === 2) out[o] = xWeights[xBase] * row[x0] + xWeights[xBase + 1] * row[x0 + 1];
+        else if (nX === 3) out[o] = xWeights[xBase] * row[x0] + xWeights[xBase + 1] * row[x0 + 1] + xWeights[xBase + 2] * row[x0 + 2];
+        else if (nX === 4)
+          out[o] = xWeights[xBase] * row[x0] + xWeights[xBase + 1] * row[x0 + 1] + xWeights[xBase + 2] * row[x0 + 2] + xWeights[xBase + 3] * row[x0 + 3];
+        else {
+          let acc = 0;
+          for (let t = 0; t < nX; t++) acc += xWeights[xBase + t] * row[x0 + t];
+          out[o] = acc;
+        }
+      }
+      continue;
+    }
     for (let u = 0; u < outW; u++) {
-      const nX = tx.count[u], xBase = u * tx.maxTaps, x0 = (tx.first[u] - tx.lo) * channels;
+      const nX = xCount[u], xBase = u * xMax, x0 = (xFirst[u] - xLo) * channels;
       for (let ch = 0; ch < channels; ch++, o++) {
         let acc = 0;
-        for (let t = 0; t < nX; t++) acc += tx.weights[xBase + t] * row[x0 + t * channels + ch];
+        for (let t = 0; t < nX; t++) acc += xWeights[xBase + t] * row[x0 + t * channels + ch];
         out[o] = acc;
       }
     }
@@ -151,11 +184,12 @@ export function areaWarpYuv420(src: Yuv420Image, map: Affine, outW: number, outH
   const U = resample(data, uOff, cw, 1, cx, cy, outW, outH);
   const V = resample(data, vOff, cw, 1, cx, cy, outW, outH);
   const out = Buffer.allocUnsafe(outW * outH * 3);
+  const txSum = tx.sum, tySum = ty.sum, cxSum = cx.sum, cySum = cy.sum;
   for (let v = 0, i = 0, o = 0; v < outH; v++) {
     for (let u = 0; u < outW; u++, i++, o += 3) {
       // Y-16 and chroma-128 are averaged with the area weights; area outside the frame counts as black
-      const l = k.ky * (Y[i] - 16 * tx.sum[u] * ty.sum[v]);
-      const cs = cx.sum[u] * cy.sum[v];
+      const l = k.ky * (Y[i] - 16 * txSum[u] * tySum[v]);
+      const cs = cxSum[u] * cySum[v];
       const cu = U[i] - 128 * cs, cv = V[i] - 128 * cs;
       out[o] = clampByte(l + k.rv * cv);
       out[o + 1] = clampByte(l + k.gu * cu + k.gv * cv);
