@@ -117,6 +117,30 @@ class TrainExportTest(unittest.TestCase):
         with self.assertRaisesRegex(HalfWeightsError, "ONNX file .* is missing"):
             convert_export(self.patched_manifest("no-onnx", file="gone.onnx"), tmp / "y")
 
+    def test_int8_copy(self):
+        from unmask_train.quantize import INT8_NOTE, QuantizeError, convert_export
+
+        if shutil.which("node") is None or not (REPO / "node_modules" / "onnxruntime-node").is_dir():
+            self.skipTest("quantization runs onnxruntime-node: needs node and `npm ci`")
+        crops = Path(self.tmp.name) / "crops"
+        out = Path(self.tmp.name) / "int8"
+        # 24 training-split faces: 12 calibrate, 12 compare
+        onnx_path, man_path, check = convert_export(self.manifest, crops, out, calib=12, check=12)
+        self.assertEqual(onnx_path.name, "unit-test-model-int8.onnx")
+        self.assertGreater(check["convs_quantized"], 0)
+        self.assertGreaterEqual(check["logit_correlation"], 0.98)
+        model = onnx.load(str(onnx_path))
+        onnx.checker.check_model(model)
+        int8 = [i for i in model.graph.initializer if i.data_type == onnx.TensorProto.INT8 and i.name.endswith("__int8")]
+        self.assertEqual(len(int8), check["convs_quantized"])
+        dst = json.loads(man_path.read_text())
+        self.assertIn(f"{INT8_NOTE.format(n=12)} Converted from unit-test-model", dst["training"]["notes"])
+        self.check_with_typescript(man_path, onnx_path)
+        with self.assertRaisesRegex(QuantizeError, "training-split faces, 100 needed"):
+            convert_export(self.manifest, crops, out, calib=50, check=50)
+        with self.assertRaisesRegex(QuantizeError, "only frame models"):
+            convert_export(self.patched_manifest("clip-q", kind="clip"), crops, out)
+
     def patched_manifest(self, name: str, **changes) -> Path:
         """A copy of the exported manifest with top-level fields changed, beside the export."""
         path = Path(self.tmp.name) / f"{name}.manifest.json"
