@@ -8,13 +8,14 @@ file by `convert_export`). Used for the models shipped in `models/`, which the p
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from .model_copy import copy_target, read_frame_export, write_copy_manifest
 
 # float16's largest finite value; a weight beyond it would become inf
 _F16_MAX = 65504.0
@@ -75,21 +76,9 @@ def convert_export(manifest_path: Path, out_dir: Path, name: Optional[str] = Non
     """Writes `<out_dir>/<name>.onnx` with float16-stored weights and its manifest (a copy of the
     source manifest with `name` and `file` changed and a note added). Checks the new file against the
     source on a random batch; raises HalfWeightsError if the logits differ by more than MAX_LOGIT_DIFF."""
-    manifest_path = Path(manifest_path)
-    try:
-        manifest = json.loads(manifest_path.read_text())
-        src_onnx = manifest_path.parent / manifest["file"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise HalfWeightsError(f"{manifest_path}: not a readable model manifest ({type(e).__name__}: {e})") from None
-    if manifest.get("kind") != "frame":
-        raise HalfWeightsError(f"{manifest_path}: only frame models are converted (this one is {manifest.get('kind')})")
-    if not src_onnx.is_file():
-        raise HalfWeightsError(f"{manifest_path}: its ONNX file {src_onnx} is missing")
+    manifest, src_onnx = read_frame_export(manifest_path, HalfWeightsError, "converted")
     name = name or manifest["name"]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    dst_onnx = out_dir / f"{name}.onnx"
-    if dst_onnx.resolve() == src_onnx.resolve():
-        raise HalfWeightsError(f"{dst_onnx} is the source file; choose another --out or --name")
+    dst_onnx = copy_target(out_dir, name, src_onnx, HalfWeightsError)
     model = onnx.load(str(src_onnx))
     halved = halve_initializers(model)
     onnx.checker.check_model(model)
@@ -103,13 +92,8 @@ def convert_export(manifest_path: Path, out_dir: Path, name: Optional[str] = Non
     elif not diff <= MAX_LOGIT_DIFF:
         dst_onnx.unlink()
         raise HalfWeightsError(f"float16 weights change the logits by {diff:.4f} (> {MAX_LOGIT_DIFF}); keep the float32 file")
-    out = dict(manifest, name=name, file=dst_onnx.name)
-    training = dict(out.get("training", {}))
     provenance = f"{HALF_NOTE} Converted from {manifest['name']} by `python -m unmask_train half-weights`."
-    training["notes"] = f"{training.get('notes', '')} {provenance}".strip()
-    out["training"] = training
-    dst_manifest = out_dir / f"{name}.manifest.json"
-    dst_manifest.write_text(json.dumps(out, indent=2) + "\n")
+    dst_manifest = write_copy_manifest(manifest, dst_onnx, name, provenance)
     return dst_onnx, dst_manifest, {
         "initializers_halved": halved, "bytes_before": src_onnx.stat().st_size, "bytes_after": dst_onnx.stat().st_size,
         "max_abs_logit_diff": diff}

@@ -32,6 +32,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from .data import load_crop_set, load_image
 from .export import REPO_ROOT
+from .model_copy import copy_target, read_frame_export, write_copy_manifest
 
 MIN_CORRELATION = 0.98
 MAX_MEAN_LOGIT_DIFF = 0.25
@@ -265,21 +266,9 @@ def convert_export(manifest_path: Path, crops_dir: Path, out_dir: Path, name: Op
                    calib: int = 256, check: int = 256, seed: int = 0) -> Tuple[Path, Path, Dict]:
     """Writes `<out_dir>/<name>.onnx` (int8 QDQ) and its manifest (a copy of the source's with `name`,
     `file` and a note). Raises QuantizeError when the copy's logits stray from the original's."""
-    manifest_path = Path(manifest_path)
-    try:
-        manifest = json.loads(manifest_path.read_text())
-        src_onnx = manifest_path.parent / manifest["file"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise QuantizeError(f"{manifest_path}: not a readable model manifest ({type(e).__name__}: {e})") from None
-    if manifest.get("kind") != "frame":
-        raise QuantizeError(f"{manifest_path}: only frame models are quantized (this one is {manifest.get('kind')})")
-    if not src_onnx.is_file():
-        raise QuantizeError(f"{manifest_path}: its ONNX file {src_onnx} is missing")
+    manifest, src_onnx = read_frame_export(manifest_path, QuantizeError, "quantized")
     name = name or f"{manifest['name']}-int8"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    dst_onnx = out_dir / f"{name}.onnx"
-    if dst_onnx.resolve() == src_onnx.resolve():
-        raise QuantizeError(f"{dst_onnx} is the source file; choose another --out or --name")
+    dst_onnx = copy_target(out_dir, name, src_onnx, QuantizeError)
     model = onnx.load(str(src_onnx))
     fold_casts(model)
     if not weight_convs(model):
@@ -296,13 +285,8 @@ def convert_export(manifest_path: Path, crops_dir: Path, out_dir: Path, name: Op
         dst_onnx.unlink()
         raise QuantizeError(f"int8 logits stray from float32 on {check} training crops (r = {corr:.4f}, "
                             f"mean |diff| = {mean_diff:.3f}; need r >= {MIN_CORRELATION}, <= {MAX_MEAN_LOGIT_DIFF}); keep the float file")
-    out = dict(manifest, name=name, file=dst_onnx.name)
-    training = dict(out.get("training", {}))
     provenance = f"{INT8_NOTE.format(n=calib)} Converted from {manifest['name']} by `python -m unmask_train quantize`."
-    training["notes"] = f"{training.get('notes', '')} {provenance}".strip()
-    out["training"] = training
-    dst_manifest = out_dir / f"{name}.manifest.json"
-    dst_manifest.write_text(json.dumps(out, indent=2) + "\n")
+    dst_manifest = write_copy_manifest(manifest, dst_onnx, name, provenance)
     return dst_onnx, dst_manifest, {
         "convs_quantized": n_convs, "bytes_before": src_onnx.stat().st_size, "bytes_after": dst_onnx.stat().st_size,
         "check_faces": check, "logit_correlation": round(corr, 5), "mean_abs_logit_diff": round(mean_diff, 4),
