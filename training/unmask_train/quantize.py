@@ -3,13 +3,15 @@
 Every convolution with constant weights gets int8 weights (symmetric, one scale per output channel)
 and uint8 activations on its input and output (asymmetric, one scale per tensor), written as
 QuantizeLinear/DequantizeLinear pairs around an unchanged Conv. onnxruntime fuses each
-DQ -> Conv -> Q group into one integer convolution when it opens the session; everything else
-(ReLU, additions, pooling, the head) stays float32. Activation ranges come from calibration: the
+DQ -> Conv -> Q group into one integer convolution when it opens the session. Nothing else is
+quantized in the file (ReLU, additions, pooling, the head stay float operators), though onnxruntime
+also runs an addition whose inputs and output are all quantized as an integer one (QLinearAdd). Activation ranges come from calibration: the
 float32 model run on face crops of the *training* split (never validation or test), min and max of
-each tensor. Biases stay float32 (onnxruntime folds them into the integer convolution).
+each tensor. Biases stay float32: onnxruntime still fuses the group (the session's optimised graph of
+`unmask-faceres-pre-int8` has all 30 convolutions as QLinearConv, 29 of them with a bias).
 
 Measured on `unmask-faceres-pre` (150 px, ResNet-like, 2-core CPU, onnxruntime-node, batch 16):
-5.0 -> 2.3 ms of CPU per face. Depthwise-separable nets gain nothing (EfficientNet-B0 and BlazeFace
+4.9 -> 2.0 ms of CPU per face on one thread. Depthwise-separable nets gain nothing (EfficientNet-B0 and BlazeFace
 ran slower as int8), so this is for plain convolutional trunks.
 
 The copy is checked against the float32 model on other training crops: the logits must stay
@@ -133,7 +135,7 @@ def quantize_convs(model: onnx.ModelProto, ranges: Dict[str, Tuple[float, float]
     for t in list(qdq_nodes):
         if t in graph_inputs:
             nodes.extend(qdq_nodes.pop(t))
-    for k, n in enumerate(g.node):
+    for n in g.node:
         if id(n) in conv_ids:
             w = numpy_helper.to_array(inits[n.input[1]]).astype(np.float32)
             ws = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(axis=1), 1e-12) / 127.0
