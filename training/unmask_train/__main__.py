@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Callable, Dict, List, Optional, Tuple, Type
 
 import torch
 
@@ -70,46 +70,42 @@ def _ensemble(a: argparse.Namespace) -> int:
     return 0
 
 
+def _report(write: Callable[[], Tuple[Path, Path, Dict]], refusal: Tuple[Type[Exception], ...] | Type[Exception] = ()) -> int:
+    """Runs a command that writes an ONNX file and its manifest: prints both paths and its checks as
+    one JSON line (exit 0), or a `refusal` as one error line (exit 1)."""
+    try:
+        onnx_path, man_path, check = write()
+    except refusal as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(json.dumps({"onnx": str(onnx_path), "manifest": str(man_path), **check}))
+    return 0
+
+
 def _export(a: argparse.Namespace) -> int:
     from .export import export_run
 
-    onnx_path, man_path, check = export_run(Path(a.run), Path(a.out), a.name, a.version, a.weights, a.opset,
-                                            explain=not a.no_explain)
-    print(json.dumps({"onnx": str(onnx_path), "manifest": str(man_path), **check}))
-    return 0
+    return _report(lambda: export_run(Path(a.run), Path(a.out), a.name, a.version, a.weights, a.opset,
+                                      explain=not a.no_explain))
 
 
 def _half_weights(a: argparse.Namespace) -> int:
     from .half_weights import HalfWeightsError, convert_export
 
-    try:
-        onnx_path, man_path, check = convert_export(Path(a.manifest), Path(a.out), a.name)
-    except HalfWeightsError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(json.dumps({"onnx": str(onnx_path), "manifest": str(man_path), **check}))
-    return 0
+    return _report(lambda: convert_export(Path(a.manifest), Path(a.out), a.name), HalfWeightsError)
 
 
 def _quantize(a: argparse.Namespace) -> int:
     from .quantize import QuantizeError, convert_export
 
-    try:
-        onnx_path, man_path, check = convert_export(Path(a.manifest), Path(a.crops), Path(a.out), a.name,
-                                                    calib=a.calib, check=a.check, seed=a.seed)
-    except QuantizeError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(json.dumps({"onnx": str(onnx_path), "manifest": str(man_path), **check}))
-    return 0
+    return _report(lambda: convert_export(Path(a.manifest), Path(a.crops), Path(a.out), a.name,
+                                          calib=a.calib, check=a.check, seed=a.seed), QuantizeError)
 
 
 def _import_mesonet(a: argparse.Namespace) -> int:
     from .peer_mesonet import import_mesonet
 
-    onnx_path, man_path, check = import_mesonet(Path(a.weights), Path(a.out), a.name, a.positive, a.margin)
-    print(json.dumps({"onnx": str(onnx_path), "manifest": str(man_path), **check}))
-    return 0
+    return _report(lambda: import_mesonet(Path(a.weights), Path(a.out), a.name, a.positive, a.margin))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -221,24 +217,25 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("--threads", type=int, default=2)
     n.set_defaults(func=_ensemble)
 
-    h = sub.add_parser("half-weights", help="copy an exported frame model with its weights stored as float16 "
-                       "(half the file; computation stays float32; logits checked against the original)")
-    h.add_argument("manifest", help="the exported model's *.manifest.json")
-    h.add_argument("--out", required=True, help="folder for <name>.onnx + <name>.manifest.json")
-    h.add_argument("--name", default=None, help="model name of the copy (default: the source's)")
-    h.add_argument("--threads", type=int, default=2)
-    h.set_defaults(func=_half_weights)
+    def copy_parser(name: str, help: str, default_name: str) -> argparse.ArgumentParser:
+        """A converter of one exported frame model into a copy beside it (half-weights, quantize)."""
+        c = sub.add_parser(name, help=help)
+        c.add_argument("manifest", help="the exported model's *.manifest.json")
+        c.add_argument("--out", required=True, help="folder for <name>.onnx + <name>.manifest.json")
+        c.add_argument("--name", default=None, help=f"model name of the copy (default: {default_name})")
+        c.add_argument("--threads", type=int, default=2)
+        return c
 
-    q = sub.add_parser("quantize", help="copy an exported frame model with int8 convolutions (QDQ, calibrated on "
-                       "training-split crops; about half the CPU per face for plain conv nets; logits checked against the original)")
-    q.add_argument("manifest", help="the exported model's *.manifest.json")
+    copy_parser("half-weights", "copy an exported frame model with its weights stored as float16 (half the file; "
+                "computation stays float32; logits checked against the original)", "the source's").set_defaults(func=_half_weights)
+
+    q = copy_parser("quantize", "copy an exported frame model with int8 convolutions (QDQ, calibrated on training-split "
+                    "crops; about half the CPU per face for plain conv nets; logits checked against the original)",
+                    "the source's name + -int8")
     q.add_argument("--crops", required=True, help="crops folder written by `unmask extract` (its train split calibrates)")
-    q.add_argument("--out", required=True, help="folder for <name>.onnx + <name>.manifest.json")
-    q.add_argument("--name", default=None, help="model name of the copy (default: the source's name + -int8)")
     q.add_argument("--calib", type=int, default=256, help="training crops whose activation ranges set the scales")
     q.add_argument("--check", type=int, default=256, help="other training crops on which the copy is compared with the original")
     q.add_argument("--seed", type=int, default=0)
-    q.add_argument("--threads", type=int, default=2)
     q.set_defaults(func=_quantize)
 
     m = sub.add_parser("import-mesonet", help="convert a published MesoNet Keras .h5 (Meso4 or MesoInception4) to "
