@@ -1,3 +1,5 @@
+import contextlib
+import io
 import json
 import math
 import shutil
@@ -13,6 +15,28 @@ from unmask_train.train import TrainConfig, train
 from tests.synth import make_crops_dir
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+class FinalForEpochTest(unittest.TestCase):
+    """`export --weights last` of a run whose best epoch is another: the manifest must not carry the
+    best epoch's temperature and metrics."""
+
+    def test_other_epoch_gets_its_own_metrics_and_no_temperature(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            run = Path(tmp)
+            final = {"best_epoch": 1, "temperature": 2.5, "decision": {"realBelow": 0.3, "fakeAbove": 0.7},
+                     "metrics": {"video_auc": 0.58, "video_logloss": 0.73}}
+            rows = [{"epoch": 1, "val_video_auc": 0.58, "val_video_logloss": 0.73, "train_loss": 0.6},
+                    {"epoch": 2, "val_video_auc": 0.62, "val_video_logloss": 1.15, "train_loss": 0.3}]
+            (run / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+            self.assertIs(E.final_for_epoch(run, final, 1), final)
+            with contextlib.redirect_stdout(io.StringIO()) as said:
+                other = E.final_for_epoch(run, final, 2)
+            self.assertIn("not the best epoch 1", said.getvalue())
+            self.assertEqual(other["temperature"], 1.0)
+            self.assertEqual(other["metrics"], {"video_auc": 0.62, "video_logloss": 1.15})
+            self.assertEqual(other["decision"], final["decision"])
+            self.assertEqual(final["temperature"], 2.5, "final.json's dict is not modified")
 
 
 class TrainExportTest(unittest.TestCase):

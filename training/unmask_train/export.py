@@ -46,7 +46,26 @@ def load_run(run_dir: Path, weights: str = "best") -> Tuple[nn.Module, Dict, Dic
     model.eval()
     final_path = run_dir / "final.json"
     final = json.loads(final_path.read_text()) if final_path.is_file() else {}
-    return model, ckpt, final
+    return model, ckpt, final_for_epoch(run_dir, final, ckpt.get("epoch"))
+
+
+def final_for_epoch(run_dir: Path, final: Dict, epoch: Optional[int]) -> Dict:
+    """final.json describes the best epoch: its temperature was fitted on that epoch's validation
+    logits and its metrics are that epoch's. For another epoch (`--weights last`) the manifest gets
+    that epoch's validation metrics from log.jsonl and temperature 1 (uncalibrated), never the
+    best epoch's figures."""
+    best = final.get("best_epoch")
+    if not final or epoch is None or best is None or int(epoch) == int(best):
+        return final
+    rows = []
+    log = run_dir / "log.jsonl"
+    if log.is_file():
+        rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    row = next((r for r in rows if r.get("epoch") == epoch), {})
+    metrics = {k[len("val_"):]: v for k, v in row.items() if k.startswith("val_")}
+    print(f"note: exporting epoch {epoch}, not the best epoch {best}: the manifest gets epoch {epoch}'s validation "
+          "metrics and temperature 1 (fit one with `unmask eval --calibrate`)", flush=True)
+    return {**final, "best_epoch": int(epoch), "temperature": 1.0, "metrics": metrics}
 
 
 def export_onnx(model: nn.Module, size: int, path: Path, opset: int = 13,

@@ -184,3 +184,4 @@ def mbv2_s(size: int) -> nn.Module:
 # Families defined in their own modules register themselves on import (after the names above exist).
 from . import models_frame  # noqa: E402,F401
 from . import pretrained_faceapi  # noqa: E402,F401  (faceres: face-api.js faceRecognitionNet)
+from . import pretrained_nsfwjs  # noqa: E402,F401  (mobilenetv2: Keras MobileNetV2, nsfwjs's weights)

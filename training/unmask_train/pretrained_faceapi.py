@@ -49,6 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .model import Classifier, register
+from .tfjs_weights import decode_groups
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FACEAPI_MODEL_DIR = REPO_ROOT / "node_modules" / "@vladmandic" / "face-api" / "model"
@@ -69,7 +70,6 @@ BLOCKS: Tuple[Tuple[str, int, int, bool], ...] = (
     ("conv256_down", 128, 256, True), ("conv256_1", 256, 256, False), ("conv256_2", 256, 256, False),
     ("conv256_down_out", 256, 256, True),
 )
-_BYTES = {"uint8": 1, "uint16": 2, "float16": 2, "float32": 4, "int32": 4}
 
 
 class FaceApiWeightsError(FileNotFoundError):
@@ -89,34 +89,15 @@ def read_tfjs_weights(model_dir: Optional[Path] = None) -> Dict[str, np.ndarray]
     """Every tensor of the face recognition model, dequantized to float32, by manifest name."""
     d = faceapi_model_dir(model_dir)
     groups = json.loads((d / MANIFEST_NAME).read_text())
-    out: Dict[str, np.ndarray] = {}
-    for g in groups:
+
+    def group_bytes(g: dict) -> bytes:
         files = [d / p for p in g["paths"]]
         missing = [str(f) for f in files if not f.is_file()]
         if missing:
             raise FaceApiWeightsError(f"face-api weights file missing: {missing[0]}")
-        buf = b"".join(f.read_bytes() for f in files)
-        pos = 0
-        for w in g["weights"]:
-            shape = [int(s) for s in w["shape"]]
-            n = int(np.prod(shape)) if shape else 1
-            q = w.get("quantization")
-            stored = q["dtype"] if q else w["dtype"]
-            if stored not in _BYTES:
-                raise FaceApiWeightsError(f"face-api weights: unsupported dtype {stored} for {w['name']}")
-            size = n * _BYTES[stored]
-            if pos + size > len(buf):
-                raise FaceApiWeightsError(f"face-api weights: {w['name']} runs past the end of the .bin data")
-            raw = np.frombuffer(buf, dtype=np.dtype(stored).newbyteorder("<"), count=n, offset=pos)
-            pos += size
-            if q and stored in ("uint8", "uint16"):
-                arr = raw.astype(np.float64) * q["scale"] + q["min"]
-            else:
-                arr = raw
-            out[w["name"]] = arr.astype(np.float32).reshape(shape)
-        if pos != len(buf):
-            raise FaceApiWeightsError(f"face-api weights: {len(buf) - pos} bytes left over after the last tensor")
-    return out
+        return b"".join(f.read_bytes() for f in files)
+
+    return decode_groups(groups, group_bytes, FaceApiWeightsError, "face-api weights")
 
 
 class ConvScale(nn.Module):

@@ -40,6 +40,10 @@ def load_init(model: nn.Module, init: str, arch: str, map_location="cpu") -> str
         from .pretrained_faceapi import init_from_faceapi
 
         return init_from_faceapi(model, arch)
+    if init == "nsfwjs":  # nsfwjs's ImageNet-derived MobileNetV2 from node_modules (pretrained_nsfwjs.py)
+        from .pretrained_nsfwjs import init_from_nsfwjs
+
+        return init_from_nsfwjs(model, arch)
     path = init_checkpoint_path(init)
     ckpt = load_checkpoint(path, map_location)
     if ckpt.get("arch") != arch:
