@@ -15,19 +15,17 @@ import os
 import random
 import tempfile
 import unittest
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
-from unmask_train import export as E
 from unmask_train import pretrained_faceapi as P
-from unmask_train.explain import ExplainedModel
 from unmask_train.metrics import auc as roc_auc
 from unmask_train.model import build_model, default_size
 from unmask_train.transfer import load_init
+from tests.onnx_round_trip import assert_grad_cam_round_trip
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("UNMASK_DATA", REPO.parent / "shared" / "data"))
@@ -125,18 +123,7 @@ class ExportTest(unittest.TestCase):
         with torch.no_grad():
             m(batch(8, size))  # calibrates the BNs, as the first training step does
             m.head.weight.normal_(0, 0.1, generator=torch.Generator().manual_seed(0))
-        m.eval()
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "faceres.onnx"
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                kind = E.export_onnx(m, size, path)
-            self.assertEqual(kind, ("cam", "grad-cam"))
-            E.check_graph(path, size, ["logit", "cam"])
-            runtime, err = E.verify_onnx(ExplainedModel(m), path, size)
-            if runtime is None:
-                self.skipTest("no ONNX runtime (onnx.reference, onnxruntime or node + onnxruntime-node)")
-            self.assertLessEqual(err, 1e-4)
+        assert_grad_cam_round_trip(self, m, size, "faceres")
 
 
 def celeba_identity_auc(root: Path, identities: int = 40, per_identity: int = 5, crop: float = 0.65):

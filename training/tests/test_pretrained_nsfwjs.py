@@ -13,18 +13,16 @@
 """
 import tempfile
 import unittest
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
-from unmask_train import export as E
 from unmask_train import pretrained_nsfwjs as P
-from unmask_train.explain import ExplainedModel
 from unmask_train.model import build_model, count_params, default_size
 from unmask_train.transfer import load_init
+from tests.onnx_round_trip import assert_grad_cam_round_trip
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "node_modules" / "@vladmandic" / "face-api" / "demo"
@@ -117,19 +115,7 @@ class ExportTest(unittest.TestCase):
         load_init(m, "nsfwjs", "mobilenetv2")
         with torch.no_grad():
             m.head.weight.normal_(0, 0.1, generator=torch.Generator().manual_seed(0))
-        m.eval()
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "mobilenetv2.onnx"
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                kind = E.export_onnx(m, size, path)
-            self.assertEqual(kind, ("cam", "grad-cam"))
-            E.check_graph(path, size, ["logit", "cam"])
-            runtime, err = E.verify_onnx(ExplainedModel(m), path, size)
-            if runtime is None:
-                self.skipTest("no ONNX runtime (onnx.reference, onnxruntime or node + onnxruntime-node)")
-            self.assertLessEqual(err, 1e-4)
-
+        assert_grad_cam_round_trip(self, m, size, "mobilenetv2")
 
 if __name__ == "__main__":
     unittest.main()
