@@ -64,7 +64,7 @@ def final_for_epoch(run_dir: Path, final: Dict, epoch: Optional[int]) -> Dict:
     row = next((r for r in rows if r.get("epoch") == epoch), {})
     metrics = {k[len("val_"):]: v for k, v in row.items() if k.startswith("val_")}
     print(f"note: exporting epoch {epoch}, not the best epoch {best}: the manifest gets epoch {epoch}'s validation "
-          "metrics and temperature 1 (fit one with `unmask eval --calibrate`)", flush=True)
+          "metrics and temperature 1 (fit one with `unmask eval --fit-calibration`)", flush=True)
     return {**final, "best_epoch": int(epoch), "temperature": 1.0, "metrics": metrics}
 
 

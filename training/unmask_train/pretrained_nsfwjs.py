@@ -32,6 +32,7 @@ import base64
 import json
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -164,8 +165,6 @@ def read_nsfwjs(model_dir: Optional[Path] = None) -> Tuple[dict, Dict[str, np.nd
     node = shutil.which("node")
     if node is None:
         raise NsfwjsWeightsError("nsfwjs weights: `node` not found on PATH (it reads the package's .min.js files)")
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "nsfwjs.json"
         r = subprocess.run([node, "-e", _NODE_READ, str(d.resolve()), str(out)], capture_output=True, text=True)
