@@ -6,6 +6,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from unmask_train import export as E
 from unmask_train.ema import WeightAverage
 from unmask_train.model import load_checkpoint
 from unmask_train.train import TrainConfig, train
@@ -67,6 +68,10 @@ class EmaRunTest(unittest.TestCase):
             self.assertTrue(raw_differs, "epoch checkpoints hold the average, not the raw weights")
             rows = [json.loads(l) for l in (run / "log.jsonl").read_text().splitlines()]
             self.assertEqual([r["epoch"] for r in rows], [1, 2])
+            # `export --weights last` exports the average too, the weights epoch 2 was validated with
+            exported, _, _ = E.load_run(run, "last")
+            for k, v in exported.state_dict().items():
+                torch.testing.assert_close(v, epoch2["model"][k], msg=k)
 
     def test_bad_options_are_refused(self):
         for kw, msg in (({"ema": 1.0}, "--ema"), ({"sbi_style": "fancy"}, "--sbi-style")):

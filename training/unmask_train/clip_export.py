@@ -16,7 +16,7 @@ import onnx
 import torch
 from torch import nn
 
-from .export import DATA_NOTE, RUNTIMES, ExportError, build_manifest, check_manifest
+from .export import DATA_NOTE, RUNTIMES, ExportError, build_manifest, check_manifest, read_final, validated_weights
 from .model import count_params, load_checkpoint
 from .models_temporal import ClipSpec, build_clip_model
 
@@ -35,11 +35,9 @@ def load_clip_run(run_dir: Path, weights: str = "best") -> Tuple[nn.Module, Dict
     if not is_clip_checkpoint(ckpt):
         raise ExportError(f"{run_dir / f'{weights}.pt'} is not a clip run")
     model = build_clip_model(ckpt["arch"], spec_of(ckpt))
-    model.load_state_dict(ckpt["model"])
+    model.load_state_dict(validated_weights(ckpt))
     model.eval()
-    final_path = run_dir / "final.json"
-    final = json.loads(final_path.read_text()) if final_path.is_file() else {}
-    return model, ckpt, final
+    return model, ckpt, read_final(run_dir, ckpt.get("epoch"))
 
 
 def clip_shape(spec: ClipSpec) -> Tuple[int, int, int, int]:

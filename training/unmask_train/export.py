@@ -42,11 +42,22 @@ def load_run(run_dir: Path, weights: str = "best") -> Tuple[nn.Module, Dict, Dic
     """Model (eval mode, CPU) from `<run>/<weights>.pt`, its metadata, and final.json (or {})."""
     ckpt = load_checkpoint(run_dir / f"{weights}.pt")
     model = build_model(ckpt["arch"], ckpt["size"])
-    model.load_state_dict(ckpt["model"])
+    model.load_state_dict(validated_weights(ckpt))
     model.eval()
+    return model, ckpt, read_final(run_dir, ckpt.get("epoch"))
+
+
+def validated_weights(ckpt: Dict) -> Dict:
+    """The weights a checkpoint's epoch was validated with: last.pt keeps the raw weights for resuming
+    beside the --ema average, which is what validation, best.pt and the epoch files hold."""
+    return ckpt["ema"]["weights"] if ckpt.get("ema") else ckpt["model"]
+
+
+def read_final(run_dir: Path, epoch: Optional[int]) -> Dict:
+    """The run's final.json (or {}), as it applies to the weights of `epoch` (final_for_epoch)."""
     final_path = run_dir / "final.json"
     final = json.loads(final_path.read_text()) if final_path.is_file() else {}
-    return model, ckpt, final_for_epoch(run_dir, final, ckpt.get("epoch"))
+    return final_for_epoch(run_dir, final, epoch)
 
 
 def final_for_epoch(run_dir: Path, final: Dict, epoch: Optional[int]) -> Dict:
