@@ -50,7 +50,7 @@ export {
 } from './datasets/indexers/index.js';
 export { buildDevSetIndex } from './datasets/dev_set.js';
 export { EVAL_SCHEMA, EvalResultsSchema, parseEvalResults, readEvalResults, InvalidEvalResultsError, type EvalResults, type Evaluation, type MetricRecord, type VideoScore } from './eval/eval_results.js';
-export { evaluate, videoScores, type EvalInput, type EvalRow, type EvaluateOptions } from './eval/evaluate.js';
+export { evaluate, videoScores, type ClusterBy, type EvalInput, type EvalRow, type EvaluateOptions } from './eval/evaluate.js';
 export { runScans, resolveRunModels, type RunScansOptions } from './eval/eval_runner.js';
 export { rocAuc, logLoss, eer, averagePrecision, confusion, accuracy, balancedAccuracy, ece, reliability, rocCurve, prCurve, scoreHistogram } from './eval/metrics.js';
 export { bootstrapCi } from './eval/bootstrap.js';

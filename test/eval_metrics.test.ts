@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bootstrapCi, seededRandom } from '../src/eval/bootstrap.js';
-import { metricRecord } from '../src/eval/evaluate.js';
+import { clusterKey, mergeClusters, metricRecord, type EvalRow } from '../src/eval/evaluate.js';
 import { pairedAucDifference } from '../src/eval/paired.js';
 import {
   accuracy,
@@ -204,6 +204,43 @@ test('metricRecord: one class gives nulls and a note, never NaN; empty gives nul
   assert.equal(two.auc, 0.75);
   assert.ok(two.aucCi95 && two.aucCi95[0] <= 0.75 && two.aucCi95[1] >= 0.75);
   assert.equal(two.note, undefined);
+});
+
+test('clusterKey / mergeClusters: group clustering joins one class of one group, input clustering nothing', () => {
+  const row = (path: string, label: 'REAL' | 'FAKE', group?: string): EvalRow =>
+    ({ path, label, dataset: 'd', split: 'test', method: '', compression: '', group });
+  const rows = [row('a', 'FAKE', 'g1'), row('b', 'FAKE', 'g1'), row('c', 'REAL', 'g1'), row('d', 'FAKE', 'g2'), row('e', 'FAKE')];
+  const merged = (by: 'input' | 'group') =>
+    mergeClusters(rows.map((r, i) => ({ key: clusterKey(r, by), label: r.label === 'FAKE' ? (1 as const) : (0 as const), scores: [i] })));
+  assert.deepEqual(merged('group'), [
+    { label: 1, scores: [0, 1] },
+    { label: 0, scores: [2] },
+    { label: 1, scores: [3] },
+    { label: 1, scores: [4] }, // no group: alone
+  ]);
+  assert.equal(merged('input').length, 5);
+});
+
+test('group clusters: ten stills per video give the interval of one score per video, not a narrower one', () => {
+  const rand = seededRandom(7);
+  const videos = Array.from({ length: 24 }, (_, i) => ({ label: (i % 3 === 0 ? 0 : 1) as BinaryLabel, score: rand() }));
+  const perVideo = metricRecord(videos.map((v) => ({ label: v.label, scores: [v.score] })), { threshold: 0.5, resamples: 400, seed: 2 })!;
+  const stills = videos.flatMap((v, i) => Array.from({ length: 10 }, () => ({ key: `v${i}`, label: v.label, scores: [v.score] })));
+  const grouped = metricRecord(mergeClusters(stills), { threshold: 0.5, resamples: 400, seed: 2 })!;
+  const alone = metricRecord(stills, { threshold: 0.5, resamples: 400, seed: 2 })!;
+  close(grouped.auc!, perVideo.auc!);
+  assert.deepEqual(grouped.aucCi95, perVideo.aucCi95);
+  const width = (ci: [number, number] | null) => ci![1] - ci![0];
+  assert.ok(width(alone.aucCi95) < 0.6 * width(grouped.aucCi95), `stills drawn one by one: ${alone.aucCi95} vs ${grouped.aucCi95}`);
+  // the paired difference too: samples sharing a cluster are drawn together
+  const pairs = videos.map((v, i) => ({ label: v.label, a: v.score, b: (v.score + (i % 5) / 10) % 1 }));
+  const once = pairedAucDifference(pairs, { resamples: 400, seed: 2 })!;
+  const copies = pairs.flatMap((p, i) => Array.from({ length: 10 }, () => ({ ...p, cluster: `v${i}` })));
+  const together = pairedAucDifference(copies, { resamples: 400, seed: 2 })!;
+  close(together.difference, once.difference);
+  assert.deepEqual(together.ci95, once.ci95);
+  const apart = pairedAucDifference(copies.map(({ cluster: _, ...p }) => p), { resamples: 400, seed: 2 })!;
+  assert.ok(width(apart.ci95) < 0.6 * width(together.ci95));
 });
 
 test('stratifiedSubset: deterministic, keeps the label proportions and the row order', () => {

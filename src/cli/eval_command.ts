@@ -12,9 +12,9 @@ import { readIndexCsv } from '../datasets/index_row.js';
 import type { SamplingPolicy } from '../media/sampling.js';
 import { calibrateMember, type CalibrationMethod } from '../eval/calibrate_models.js';
 import { writeCalibratedManifest } from '../eval/calibrated_manifest.js';
-import { parseEvalResults, type CalibrationEntry, type EvalResults, type Level } from '../eval/eval_results.js';
+import { CLUSTER_BY, parseEvalResults, type CalibrationEntry, type EvalResults, type Level } from '../eval/eval_results.js';
 import { resolveRunModels, runScans, type RunModel } from '../eval/eval_runner.js';
-import { DEFAULT_WORST_COUNT, evaluate, videoScores, type EvalInput, type EvalRow } from '../eval/evaluate.js';
+import { DEFAULT_WORST_COUNT, evaluate, videoScores, type ClusterBy, type EvalInput, type EvalRow } from '../eval/evaluate.js';
 import { selectRows } from '../eval/select_rows.js';
 import { addThumbnails } from '../eval/thumbnails.js';
 import { DEFAULT_MEMBER_SCHEDULE, MEMBER_SCHEDULES, type MemberSchedule } from '../models/member_schedule.js';
@@ -39,6 +39,7 @@ interface EvalCliOptions {
   passes: 'fast' | 'thorough';
   threads?: number;
   bootstrap: number;
+  clusterBy: ClusterBy;
   worst: number;
   calibrate?: string;
   fitCalibration?: boolean;
@@ -67,6 +68,7 @@ export function evalCommand(): Command {
     .option('--passes <mode>', 'detector views of wide frames: fast | thorough', passesOption, 'fast')
     .option('--threads <n>', 'onnxruntime threads per model', intOption('--threads'))
     .option('--bootstrap <n>', 'bootstrap resamples for the AUC interval (0: no interval)', intOption('--bootstrap', 0), 1000)
+    .option('--cluster-by <unit>', "what a bootstrap resample draws: input (each input alone) | group (all inputs of one class sharing the index's group column, e.g. the stills cut from one video); point figures are the same", choice('--cluster-by', CLUSTER_BY), 'input')
     .option('--worst <n>', 'worst-scored inputs kept per model, with a face thumbnail', intOption('--worst', 0), DEFAULT_WORST_COUNT)
     .option('--calibrate <val-index.csv>', 'fit calibration on this validation index and write calibrated manifest copies')
     .option('--fit-calibration', 'fit calibration on the --calibration-split rows of the evaluated index')
@@ -113,6 +115,7 @@ export function evalCommand(): Command {
         strategy: o.strategy,
         memberSchedule: o.memberSchedule,
         resamples: o.bootstrap,
+        clusterBy: o.clusterBy,
         seed: o.seed,
         worst: o.worst,
         timings: { seconds: 0, scanned: scans.scanned, cached: scans.cached },

@@ -42,6 +42,7 @@ export function formatSummary(r: EvalResults): string {
   const groups = r.evaluations
     .filter((e) => e.groupBy !== 'all' && (e.level === 'frame' || e.strategy === r.strategy))
     .sort((a, b) => models.indexOf(a.model) - models.indexOf(b.model) || a.groupBy.localeCompare(b.groupBy) || a.group.localeCompare(b.group) || levelOrder(r, a) - levelOrder(r, b));
+  if (r.clusterBy === 'group') out.push("AUC intervals: bootstrap over groups (inputs of one class sharing the index's group column are drawn together)");
   if (groups.length) {
     out.push('', `by group (video level: ${r.strategy}; method groups include the data set's REAL inputs)`);
     out.push(table(['model', 'by', 'group', 'level', ...METRIC_HEADER], groups.map((e) => [e.model, e.groupBy, e.group, e.level, ...metricCells(e.metrics)])));

@@ -94,6 +94,8 @@ export const VideoScoreSchema = z.object({
   split: z.string(),
   method: z.string(),
   compression: z.string(),
+  /** The index's `group` column (absent in results written before it was kept). */
+  group: z.string().optional(),
   model: z.string(),
   strategy: z.string(),
   /** null on error. */
@@ -178,6 +180,9 @@ export const ComparisonSchema = z.object({
 });
 export type Comparison = z.infer<typeof ComparisonSchema>;
 
+/** Bootstrap units of `unmask eval --cluster-by` (see evaluate.ts, `ClusterBy`). */
+export const CLUSTER_BY = ['input', 'group'] as const;
+
 export const EvalResultsSchema = z.object({
   schema: z.literal(EVAL_SCHEMA),
   createdAt: z.string(),
@@ -193,6 +198,8 @@ export const EvalResultsSchema = z.object({
    * existed, whose ensembles used every member on every face.
    */
   memberSchedule: z.enum(MEMBER_SCHEDULES).optional(),
+  /** The bootstrap unit of every interval (`unmask eval --cluster-by`); absent before the option: `input`. */
+  clusterBy: z.enum(CLUSTER_BY).optional(),
   /** Every (model | ensemble) x strategy x level x grouping. */
   evaluations: z.array(EvaluationSchema),
   /** Every input x (model | ensemble) under the default strategy. */

@@ -24,6 +24,7 @@ import type { Box } from '../types.js';
 import { bootstrapCi, type Cluster } from './bootstrap.js';
 import { pairedAucDifference } from './paired.js';
 import {
+  CLUSTER_BY,
   EVAL_SCHEMA,
   type Comparison,
   type EvalResults,
@@ -66,6 +67,8 @@ export interface EvalRow {
   method: string;
   /** '' when the index has no compression column. */
   compression: string;
+  /** The index's `group` (identity ids, `ffpp:033+ffpp:097`): the bootstrap unit under `clusterBy: 'group'`. */
+  group?: string;
 }
 
 /** A row and its scan (status ok or error), scanned with every model of the run in `models` order. */
@@ -90,8 +93,35 @@ export interface EvaluateOptions {
   worst?: number;
   /** How ensembles combine their frame members per frame, as `unmask scan` (default `alternate`). */
   memberSchedule?: MemberSchedule;
+  /** Bootstrap unit of the intervals (default `input`), see `ClusterBy`. */
+  clusterBy?: ClusterBy;
   timings: EvalResults['timings'];
   createdAt?: string;
+}
+
+/**
+ * What a bootstrap resample draws: `input`, each input on its own (a video, or a still); `group`, all
+ * inputs of one class that share the index's `group`, so stills cut from one video, or a person's
+ * several videos, move together. Point figures are the same either way; only the intervals differ.
+ * Inputs are not independent when a data set holds several stills per video (FF++ c23 faces: 16 per
+ * real video), and resampling them one by one would make the intervals too narrow.
+ */
+export type ClusterBy = (typeof CLUSTER_BY)[number];
+
+/** The bootstrap cluster of an input: its class and group under `group`, else the input alone. */
+export function clusterKey(row: EvalRow, by: ClusterBy): string {
+  return by === 'group' && row.group ? `${row.label}|${row.group}` : `${row.label}|input:${row.path}`;
+}
+
+/** Joins the scores of clusters with the same key, in first-seen order. */
+export function mergeClusters(parts: readonly (Cluster & { key: string })[]): Cluster[] {
+  const byKey = new Map<string, Cluster & { scores: number[] }>();
+  for (const p of parts) {
+    const c = byKey.get(p.key);
+    if (c) c.scores.push(...p.scores);
+    else byKey.set(p.key, { label: p.label, scores: [...p.scores] });
+  }
+  return [...byKey.values()];
 }
 
 /** A scorer: one member, or the ensemble. */
@@ -299,6 +329,8 @@ export function evaluate(inputs: readonly EvalInput[], o: EvaluateOptions): Eval
   const worst: WorstVideo[] = [];
   const defaultVideoProbs: { key: string; probs: (number | null)[] }[] = [];
   const labels = inputs.map((i): BinaryLabel => (i.row.label === 'FAKE' ? 1 : 0));
+  const clusterBy = o.clusterBy ?? 'input';
+  const clusters = inputs.map((i) => clusterKey(i.row, clusterBy));
 
   const memberSchedule = o.memberSchedule ?? DEFAULT_MEMBER_SCHEDULE;
   for (const scorer of scorersFor(o.models, memberSchedule)) {
@@ -308,9 +340,9 @@ export function evaluate(inputs: readonly EvalInput[], o: EvaluateOptions): Eval
     const push = (level: Level, strategy: StrategyName, scoresOf: (s: ScoredInput) => number[]) => {
       for (const g of groups) {
         const members = scored.filter((s) => g.includes(s.row));
-        const clusters = members.map((s) => ({ label: s.label, scores: scoresOf(s) }));
-        const unscored = clusters.filter((c) => c.scores.length === 0).length;
-        const metrics = metricRecord(clusters, { threshold, resamples, seed, unscored });
+        const perInput = members.map((s) => ({ key: clusterKey(s.row, clusterBy), label: s.label, scores: scoresOf(s) }));
+        const unscored = perInput.filter((c) => c.scores.length === 0).length;
+        const metrics = metricRecord(mergeClusters(perInput), { threshold, resamples, seed, unscored });
         if (metrics) evaluations.push({ model: scorer.key, strategy, level, groupBy: g.groupBy, group: g.group, metrics });
       }
     };
@@ -338,10 +370,11 @@ export function evaluate(inputs: readonly EvalInput[], o: EvaluateOptions): Eval
     models: o.models,
     strategy: o.strategy,
     memberSchedule,
+    clusterBy,
     evaluations,
     videos,
     worst,
-    ...(defaultVideoProbs.length > 1 ? { comparisons: compareScorers(defaultVideoProbs, labels, o.strategy, { resamples, seed }) } : {}),
+    ...(defaultVideoProbs.length > 1 ? { comparisons: compareScorers(defaultVideoProbs, labels, clusters, o.strategy, { resamples, seed }) } : {}),
     failures: inputs
       .filter((i) => i.result.status === 'error')
       .map((i) => ({ path: i.row.path, code: i.result.error?.code ?? 'UNKNOWN', message: i.result.error?.message ?? 'scan failed' })),
@@ -352,11 +385,12 @@ export function evaluate(inputs: readonly EvalInput[], o: EvaluateOptions): Eval
 /**
  * Every pair of scorers at video level (later minus earlier in the run's order, so the ensemble,
  * which comes last, is compared with each member): AUC difference with a paired bootstrap interval
- * over the inputs both scored.
+ * over the inputs both scored (resampling the run's clusters).
  */
 function compareScorers(
   scorers: readonly { key: string; probs: readonly (number | null)[] }[],
   labels: readonly BinaryLabel[],
+  clusters: readonly string[],
   strategy: StrategyName,
   bootstrap: { resamples: number; seed: number },
 ): Comparison[] {
@@ -366,7 +400,7 @@ function compareScorers(
       const a = scorers[j], b = scorers[i];
       const samples = labels.flatMap((label, k) => {
         const pa = a.probs[k], pb = b.probs[k];
-        return pa === null || pb === null ? [] : [{ label, a: pa, b: pb }];
+        return pa === null || pb === null ? [] : [{ label, a: pa, b: pb, cluster: clusters[k] }];
       });
       const d = pairedAucDifference(samples, bootstrap);
       if (d) out.push({ model: a.key, baseline: b.key, level: 'video', strategy, n: d.n, aucDifference: d.difference, aucDifferenceCi95: d.ci95 });

@@ -12,6 +12,8 @@ export interface PairedSample {
   label: BinaryLabel;
   a: number;
   b: number;
+  /** Bootstrap cluster: samples with the same one are drawn together (default: each sample alone). */
+  cluster?: string;
 }
 
 export interface PairedAucDifference {
@@ -32,8 +34,15 @@ export function pairedAucDifference(samples: readonly PairedSample[], options: B
   if (!hasBothClasses(labels)) return null;
   const difference = rocAuc(labels, samples.map((s) => s.a)) - rocAuc(labels, samples.map((s) => s.b));
   if (options.resamples === 0) return { n: samples.length, difference, ci95: null };
-  // each input is a cluster of two scores, a then b: the statistic splits them again by position
-  const clusters = samples.map((s) => ({ label: s.label, scores: [s.a, s.b] }));
+  // a cluster's scores are (a, b) pairs, a then b: the statistic splits them again by position
+  const byCluster = new Map<string, { label: BinaryLabel; scores: number[] }>();
+  samples.forEach((s, i) => {
+    const key = `${s.label}|${s.cluster ?? `#${i}`}`;
+    const c = byCluster.get(key);
+    if (c) c.scores.push(s.a, s.b);
+    else byCluster.set(key, { label: s.label, scores: [s.a, s.b] });
+  });
+  const clusters = [...byCluster.values()];
   const statistic = (ls: BinaryLabel[], scores: number[]) => {
     const even = (_: unknown, i: number) => i % 2 === 0, odd = (_: unknown, i: number) => i % 2 === 1;
     return rocAuc(ls.filter(even), scores.filter(even)) - rocAuc(ls.filter(odd), scores.filter(odd));

@@ -13,7 +13,7 @@ export interface RowFilter {
 
 /** An index row as evaluated (`compression` is '' when the index has no such column). */
 export function toEvalRow(r: IndexRow): EvalRow {
-  return { path: r.path, label: r.label, dataset: r.dataset, split: r.split, method: r.method ?? '', compression: r.compression ?? '' };
+  return { path: r.path, label: r.label, dataset: r.dataset, split: r.split, method: r.method ?? '', compression: r.compression ?? '', group: r.group };
 }
 
 /**

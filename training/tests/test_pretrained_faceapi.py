@@ -68,6 +68,26 @@ class WeightLoadingTest(unittest.TestCase):
         np.testing.assert_array_equal(got.detach().permute(2, 3, 1, 0).numpy(), w["conv64_1/conv1/conv/filters"])
         self.assertEqual(int(m.features.bn_calibration_pending), 1)
 
+    def test_local_trunk_is_the_full_trunk_cut_short(self):
+        # faceres-local loads the blocks it keeps and computes what the full pretrained trunk
+        # computes at that depth (eval mode, so the BatchNorms hold face-api's folded scales).
+        full, local = build_model("faceres", 150), build_model("faceres-local", 150)
+        load_init(full, "faceapi", "faceres")
+        self.assertIn("faceRecognitionNet", load_init(local, "faceapi", "faceres-local"))
+        self.assertEqual(local.features.out_channels, 128)
+        self.assertFalse(hasattr(local.features, "conv256_down"))
+        x = batch(2, 150)
+        inner: dict = {}
+        full.features.conv128_2.register_forward_hook(lambda _m, _i, out: inner.setdefault("x", out))
+        with torch.no_grad():
+            full.eval()(x)
+            got = local.eval().features(x)
+        self.assertEqual(tuple(got.shape), (2, 128, 8, 8))
+        torch.testing.assert_close(got, inner["x"], rtol=0, atol=1e-5)
+        self.assertEqual(tuple(local(x).shape), (2, 1))
+        with self.assertRaisesRegex(ValueError, "depth must be"):
+            P.FaceRecTrunk(0)
+
     def test_bad_use_is_reported(self):
         with self.assertRaisesRegex(ValueError, "needs --arch faceres"):
             load_init(build_model("resnet_xs", 32), "faceapi", "resnet_xs")

@@ -9,6 +9,7 @@ import unittest
 from pathlib import Path
 
 import onnx
+import torch
 
 from unmask_train import export as E
 from unmask_train.train import TrainConfig, train
@@ -75,6 +76,22 @@ class TrainExportTest(unittest.TestCase):
         self.assertEqual(self.second["epochs_run"], 2)
         self.assertGreater(self.second["temperature"], 0)
         self.assertEqual(self.second["val_faces"], 16)
+
+    def test_any_epoch_can_be_exported(self):
+        # --weights epoch:N loads epoch_NNN.pt (the weights after that epoch), not best.pt or last.pt
+        best = E.load_checkpoint(self.run_dir / "best.pt")["epoch"]
+        other = 1 if best == 2 else 2
+        with contextlib.redirect_stdout(io.StringIO()):
+            model, ckpt, final = E.load_run(self.run_dir, f"epoch:{other}")
+        self.assertEqual(ckpt["epoch"], other)
+        saved = E.load_checkpoint(self.run_dir / f"epoch_{other:03d}.pt")["model"]
+        for k, v in model.state_dict().items():
+            self.assertTrue(torch.equal(v, saved[k]), k)
+        self.assertEqual(final["temperature"], 1.0)
+        self.assertEqual(E.checkpoint_path(self.run_dir, "best"), self.run_dir / "best.pt")
+        for bad, said in (("epoch:9", "no checkpoint"), ("epoch", "best, last or epoch:N"), ("3", "epoch:N")):
+            with self.assertRaisesRegex(E.ExportError, said):
+                E.checkpoint_path(self.run_dir, bad)
 
     def test_onnx_graph_and_agreement(self):
         m = onnx.load(str(self.onnx))

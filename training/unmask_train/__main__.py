@@ -204,7 +204,9 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--out", required=True)
     e.add_argument("--name", required=True)
     e.add_argument("--version", default="0.1.0")
-    e.add_argument("--weights", default="best", choices=["best", "last"])
+    e.add_argument("--weights", default="best",
+                   help="best (default), last, or epoch:N (the weights after epoch N, from epoch_NNN.pt); a "
+                        "non-best epoch gets its own validation metrics and temperature 1")
     e.add_argument("--opset", type=int, default=13)
     e.add_argument("--threads", type=int, default=2)
     e.add_argument("--no-explain", action="store_true", help="no explanation-map output (Grad-CAM / attention)")

@@ -16,7 +16,8 @@ import onnx
 import torch
 from torch import nn
 
-from .export import DATA_NOTE, RUNTIMES, ExportError, build_manifest, check_manifest, read_final, validated_weights
+from .export import (DATA_NOTE, RUNTIMES, ExportError, build_manifest, check_manifest, checkpoint_path, read_final,
+                     validated_weights)
 from .model import count_params, load_checkpoint
 from .models_temporal import ClipSpec, build_clip_model
 
@@ -31,9 +32,9 @@ def spec_of(ckpt: Dict) -> ClipSpec:
 
 
 def load_clip_run(run_dir: Path, weights: str = "best") -> Tuple[nn.Module, Dict, Dict]:
-    ckpt = load_checkpoint(run_dir / f"{weights}.pt")
+    ckpt = load_checkpoint(checkpoint_path(run_dir, weights))
     if not is_clip_checkpoint(ckpt):
-        raise ExportError(f"{run_dir / f'{weights}.pt'} is not a clip run")
+        raise ExportError(f"{checkpoint_path(run_dir, weights)} is not a clip run")
     model = build_clip_model(ckpt["arch"], spec_of(ckpt))
     model.load_state_dict(validated_weights(ckpt))
     model.eval()
@@ -158,9 +159,13 @@ def export_clip_run(run_dir: Path, out_dir: Path, name: str, version: str = "0.1
 
 def maybe_export_clip_run(run_dir: Path, out_dir: Path, name: str, version: str, weights: str,
                           opset: int) -> Optional[Tuple[Path, Path, Dict]]:
-    """export_clip_run when `<run>/<weights>.pt` is a clip run, else None (export.export_run's hook)."""
-    path = run_dir / f"{weights}.pt"
-    if not path.is_file() or not is_clip_checkpoint(load_checkpoint(path)):
+    """export_clip_run when the `weights` checkpoint is a clip run, else None (export.export_run's hook,
+    which reports a bad or missing checkpoint)."""
+    try:
+        path = checkpoint_path(run_dir, weights)
+    except ExportError:
+        return None
+    if not is_clip_checkpoint(load_checkpoint(path)):
         return None
     return export_clip_run(run_dir, out_dir, name, version, weights, opset)
 

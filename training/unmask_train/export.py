@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import inspect
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -38,9 +39,25 @@ class ExportError(RuntimeError):
     pass
 
 
+def checkpoint_path(run_dir: Path, weights: str) -> Path:
+    """`--weights` -> the run's checkpoint file: `best`, `last`, or `epoch:N` (epoch_NNN.pt, the
+    weights after epoch N, as validated). A missing file is an ExportError naming it."""
+    if weights in ("best", "last"):
+        path = run_dir / f"{weights}.pt"
+    else:
+        m = re.fullmatch(r"epoch:(\d+)", weights)
+        if not m:
+            raise ExportError(f"--weights must be best, last or epoch:N, got {weights!r}")
+        path = run_dir / f"epoch_{int(m.group(1)):03d}.pt"
+    if not path.is_file():
+        raise ExportError(f"no checkpoint {path}")
+    return path
+
+
 def load_run(run_dir: Path, weights: str = "best") -> Tuple[nn.Module, Dict, Dict]:
-    """Model (eval mode, CPU) from `<run>/<weights>.pt`, its metadata, and final.json (or {})."""
-    ckpt = load_checkpoint(run_dir / f"{weights}.pt")
+    """Model (eval mode, CPU) from the `weights` checkpoint (checkpoint_path), its metadata, and
+    final.json (or {})."""
+    ckpt = load_checkpoint(checkpoint_path(run_dir, weights))
     model = build_model(ckpt["arch"], ckpt["size"])
     model.load_state_dict(validated_weights(ckpt))
     model.eval()
@@ -62,7 +79,7 @@ def read_final(run_dir: Path, epoch: Optional[int]) -> Dict:
 
 def final_for_epoch(run_dir: Path, final: Dict, epoch: Optional[int]) -> Dict:
     """final.json describes the best epoch: its temperature was fitted on that epoch's validation
-    logits and its metrics are that epoch's. For another epoch (`--weights last`) the manifest gets
+    logits and its metrics are that epoch's. For another epoch (`--weights last|epoch:N`) the manifest gets
     that epoch's validation metrics from log.jsonl and temperature 1 (uncalibrated), never the
     best epoch's figures."""
     best = final.get("best_epoch")

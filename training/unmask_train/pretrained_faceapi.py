@@ -146,8 +146,12 @@ class FaceRecTrunk(nn.Module):
     """faceRecognitionNet up to (excluding) the global average pool: [N,3,S,S] -> [N,256,h,w].
     Input in the project's normalisation ((rgb/255 - 0.5) / 0.5)."""
 
-    def __init__(self) -> None:
+    def __init__(self, depth: int = len(BLOCKS)) -> None:
+        """`depth`: how many of BLOCKS to keep (fewer: a truncated trunk, see `faceres-local`)."""
         super().__init__()
+        if not 1 <= depth <= len(BLOCKS):
+            raise ValueError(f"FaceRecTrunk depth must be 1..{len(BLOCKS)}, got {depth}")
+        self.depth = depth
         # x_faceapi = (rgb - mean) / 255 = x * std + mean_project - mean_rgb / 255
         self.register_buffer("in_scale", torch.full((1, 3, 1, 1), PROJECT_STD))
         self.register_buffer("in_shift", torch.tensor([PROJECT_MEAN - m / 255.0 for m in MEAN_RGB]).view(1, 3, 1, 1))
@@ -155,11 +159,15 @@ class FaceRecTrunk(nn.Module):
         self.register_buffer("bn_calibration_pending", torch.zeros((), dtype=torch.uint8))
         self.conv32_down = ConvScale(3, 32, 7, 2, relu=True)
         self.pool = nn.MaxPool2d(3, 2)
-        for name, cin, cout, down in BLOCKS:
+        for name, cin, cout, down in BLOCKS[:depth]:
             setattr(self, name, Residual(cin, cout, down))
 
+    @property
+    def out_channels(self) -> int:
+        return BLOCKS[self.depth - 1][2]
+
     def blocks(self) -> List[Residual]:
-        return [getattr(self, name) for name, *_ in BLOCKS]
+        return [getattr(self, name) for name, *_ in BLOCKS[:self.depth]]
 
     def groups(self) -> List[nn.Module]:
         """Bottom-to-top layer groups (stem, then one per residual block) for greedy unfreezing."""
@@ -168,7 +176,7 @@ class FaceRecTrunk(nn.Module):
     def conv_layers(self) -> Iterator[Tuple[str, ConvScale]]:
         """(face-api name, layer) for every conv + scale, e.g. ("conv64_down/conv1", ...)."""
         yield "conv32_down", self.conv32_down
-        for name, *_ in BLOCKS:
+        for name, *_ in BLOCKS[:self.depth]:
             block = getattr(self, name)
             yield f"{name}/conv1", block.conv1
             yield f"{name}/conv2", block.conv2
@@ -253,7 +261,9 @@ def load_faceapi_trunk(trunk: FaceRecTrunk, weights: Optional[Dict[str, np.ndarr
             bn.bias.copy_(scale * bias + shift)
             used.update(keys)
         trunk.bn_calibration_pending.fill_(1)
-    left = sorted(set(w) - used - {"fc"})
+    # A truncated trunk leaves the deeper blocks' tensors (and fc) unused on purpose.
+    dropped = {f"{name}/" for name, *_ in BLOCKS[trunk.depth:]}
+    left = sorted(k for k in set(w) - used - {"fc"} if not any(k.startswith(d) for d in dropped))
     if left:
         raise FaceApiWeightsError(f"face-api weights: unused tensor {left[0]} (not the faceRecognitionNet layout)")
 
@@ -301,11 +311,30 @@ def faceres(size: int) -> nn.Module:
     return model
 
 
+# faceres-local keeps the stem and the blocks up to the 128-channel stage (stride 16: a 9x9 map at
+# 150 px, 1.2 M params): features of face parts, not of the whole face, whose deepest layers encode
+# identity (what a face-recognition trunk is for). Local features generalise better across
+# manipulation methods (Chai et al., ECCV 2020, patch forensics; Dong et al., CVPR 2023, implicit
+# identity leakage).
+LOCAL_DEPTH = 10
+
+
+@register("faceres-local", default_size=150)
+def faceres_local(size: int) -> nn.Module:
+    """faceres truncated after block conv128_2 (128 channels) + one-logit head; `--init faceapi`
+    loads face-api's weights for the blocks it keeps."""
+    model = Classifier(FaceRecTrunk(LOCAL_DEPTH), BLOCKS[LOCAL_DEPTH - 1][2], dropout=0.2)
+    for b in model.features.blocks():
+        if not b.down:
+            nn.init.zeros_(b.conv2.bn.weight)
+    return model
+
+
 def init_from_faceapi(model: nn.Module, arch: str) -> str:
     """`--init faceapi`: loads the package's weights into a `faceres` model's trunk (the head stays
     random); returns a one-line description."""
-    if arch != "faceres" or not isinstance(getattr(model, "features", None), FaceRecTrunk):
-        raise ValueError(f"--init {FACEAPI_INIT} needs --arch faceres (got {arch})")
+    if arch not in ("faceres", "faceres-local") or not isinstance(getattr(model, "features", None), FaceRecTrunk):
+        raise ValueError(f"--init {FACEAPI_INIT} needs --arch faceres or faceres-local (got {arch})")
     d = faceapi_model_dir()
     load_faceapi_trunk(model.features, read_tfjs_weights(d))
     n = sum(p.numel() for p in model.features.parameters())
