@@ -132,6 +132,19 @@ test('eval writes a valid results.json, videos.csv and a summary; a re-run scans
   assert.equal(r2.timings.scanned, 0);
   assert.equal(r2.timings.cached, testRows.length);
   assert.deepEqual(r2.evaluations, r.evaluations);
+  assert.equal(r2.clusterBy, 'input');
+
+  // --cluster-by group: same scans and point figures, the unit recorded and said; rows keep their group
+  const grouped = run(out, '--split', 'test', '--cluster-by', 'group');
+  assert.equal(grouped.status, 0, grouped.stderr);
+  const r3 = await readEvalResults(join(out, 'results.json'));
+  assert.equal(r3.clusterBy, 'group');
+  assert.deepEqual(r3.evaluations.map((e) => e.metrics.auc), r.evaluations.map((e) => e.metrics.auc));
+  assert.match(grouped.stdout, /AUC intervals: bootstrap over groups/);
+  assert.equal(r3.videos.find((v) => v.path === testRows[0].path)?.group, testRows[0].group);
+  const bad = run(out, '--split', 'test', '--cluster-by', 'video');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--cluster-by/);
 });
 
 test('an interrupted run (torn cache) resumes: only the unfinished inputs are scanned', async () => {

@@ -298,7 +298,7 @@ export function renderReportHtml(r: EvalResults, chartJs: string): string {
 <style>${CSS}</style>
 </head><body>
 <h1>${esc(title)}</h1>
-<p class="empty">Positive class: FAKE. AUC intervals are bootstrap 95% percentile intervals; log loss clips P(FAKE) to [1e-15, 1-1e-15].</p>
+<p class="empty">Positive class: FAKE. AUC intervals are bootstrap 95% percentile intervals${r.clusterBy === 'group' ? " resampling groups (inputs of one class sharing the index's group column are drawn together)" : ''}; log loss clips P(FAKE) to [1e-15, 1-1e-15].</p>
 ${runSection(r)}
 <section><h2>Summary (default strategy ${esc(r.strategy)}, whole index)</h2><div class="scroll">${summaryTable(r)}</div></section>
 ${LEVELS.map((l) => chartSection(l, charts)).join('\n')}
