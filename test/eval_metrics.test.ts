@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bootstrapCi, seededRandom } from '../src/eval/bootstrap.js';
-import { clusterKey, mergeClusters, metricRecord, type EvalRow } from '../src/eval/evaluate.js';
+import { bootstrapCi, mergeClusters, seededRandom } from '../src/eval/bootstrap.js';
+import { clusterKey, metricRecord, type EvalRow } from '../src/eval/evaluate.js';
 import { pairedAucDifference } from '../src/eval/paired.js';
 import {
   accuracy,

@@ -26,6 +26,17 @@ export interface Cluster {
   scores: readonly number[];
 }
 
+/** Joins the scores of parts with the same key into one cluster each, in first-seen order. */
+export function mergeClusters(parts: readonly (Cluster & { key: string })[]): Cluster[] {
+  const byKey = new Map<string, Cluster & { scores: number[] }>();
+  for (const p of parts) {
+    const c = byKey.get(p.key);
+    if (c) c.scores.push(...p.scores);
+    else byKey.set(p.key, { label: p.label, scores: [...p.scores] });
+  }
+  return [...byKey.values()];
+}
+
 export interface BootstrapOptions {
   /** Number of resamples. Default 1000. */
   resamples?: number;

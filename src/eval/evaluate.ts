@@ -21,7 +21,7 @@ import { DEFAULT_MEMBER_SCHEDULE, frameOrdinals, type MemberSchedule, membersFor
 import { InvalidOptionError } from '../util/errors.js';
 import type { ScanFrameScore, ScanResult } from '../pipeline/scan_result.js';
 import type { Box } from '../types.js';
-import { bootstrapCi, type Cluster } from './bootstrap.js';
+import { bootstrapCi, mergeClusters, type Cluster } from './bootstrap.js';
 import { pairedAucDifference } from './paired.js';
 import {
   CLUSTER_BY,
@@ -111,17 +111,6 @@ export type ClusterBy = (typeof CLUSTER_BY)[number];
 /** The bootstrap cluster of an input: its class and group under `group`, else the input alone. */
 export function clusterKey(row: EvalRow, by: ClusterBy): string {
   return by === 'group' && row.group ? `${row.label}|${row.group}` : `${row.label}|input:${row.path}`;
-}
-
-/** Joins the scores of clusters with the same key, in first-seen order. */
-export function mergeClusters(parts: readonly (Cluster & { key: string })[]): Cluster[] {
-  const byKey = new Map<string, Cluster & { scores: number[] }>();
-  for (const p of parts) {
-    const c = byKey.get(p.key);
-    if (c) c.scores.push(...p.scores);
-    else byKey.set(p.key, { label: p.label, scores: [...p.scores] });
-  }
-  return [...byKey.values()];
 }
 
 /** A scorer: one member, or the ensemble. */
@@ -340,7 +329,7 @@ export function evaluate(inputs: readonly EvalInput[], o: EvaluateOptions): Eval
     const push = (level: Level, strategy: StrategyName, scoresOf: (s: ScoredInput) => number[]) => {
       for (const g of groups) {
         const members = scored.filter((s) => g.includes(s.row));
-        const perInput = members.map((s) => ({ key: clusterKey(s.row, clusterBy), label: s.label, scores: scoresOf(s) }));
+        const perInput = members.map((s) => ({ key: clusters[position.get(s)!], label: s.label, scores: scoresOf(s) }));
         const unscored = perInput.filter((c) => c.scores.length === 0).length;
         const metrics = metricRecord(mergeClusters(perInput), { threshold, resamples, seed, unscored });
         if (metrics) evaluations.push({ model: scorer.key, strategy, level, groupBy: g.groupBy, group: g.group, metrics });

@@ -4,7 +4,7 @@
  * scorers are measured on the same draw). Two models' intervals overlapping says little when both
  * rank the same videos; the interval of the difference says whether one ranks better.
  */
-import { bootstrapCi, type BootstrapOptions } from './bootstrap.js';
+import { bootstrapCi, mergeClusters, type BootstrapOptions } from './bootstrap.js';
 import { hasBothClasses, rocAuc, type BinaryLabel } from './metrics.js';
 
 /** One input scored by both sides. */
@@ -35,14 +35,7 @@ export function pairedAucDifference(samples: readonly PairedSample[], options: B
   const difference = rocAuc(labels, samples.map((s) => s.a)) - rocAuc(labels, samples.map((s) => s.b));
   if (options.resamples === 0) return { n: samples.length, difference, ci95: null };
   // a cluster's scores are (a, b) pairs, a then b: the statistic splits them again by position
-  const byCluster = new Map<string, { label: BinaryLabel; scores: number[] }>();
-  samples.forEach((s, i) => {
-    const key = `${s.label}|${s.cluster ?? `#${i}`}`;
-    const c = byCluster.get(key);
-    if (c) c.scores.push(s.a, s.b);
-    else byCluster.set(key, { label: s.label, scores: [s.a, s.b] });
-  });
-  const clusters = [...byCluster.values()];
+  const clusters = mergeClusters(samples.map((s, i) => ({ key: `${s.label}|${s.cluster ?? `#${i}`}`, label: s.label, scores: [s.a, s.b] })));
   const statistic = (ls: BinaryLabel[], scores: number[]) => {
     const even = (_: unknown, i: number) => i % 2 === 0, odd = (_: unknown, i: number) => i % 2 === 1;
     return rocAuc(ls.filter(even), scores.filter(even)) - rocAuc(ls.filter(odd), scores.filter(odd));

@@ -301,11 +301,15 @@ def to_input(rgb: np.ndarray) -> torch.Tensor:
 def faceres(size: int) -> nn.Module:
     """face-api.js faceRecognitionNet trunk (5.5 M params) + one-logit head; random init, or
     `--init faceapi` for the face-recognition weights shipped in @vladmandic/face-api. 150 px native."""
-    model = Classifier(FaceRecTrunk(), 256, dropout=0.2)
+    return _faceres_classifier(FaceRecTrunk())
+
+
+def _faceres_classifier(trunk: FaceRecTrunk) -> Classifier:
+    model = Classifier(trunk, trunk.out_channels, dropout=0.2)
     # Random init (Classifier's Kaiming): start identity residual blocks as identities, as the
     # project's ResNets do. Not the down blocks: their new skip channels are zero, and a zero branch
     # there would leave those channels dead behind the ReLU.
-    for b in model.features.blocks():
+    for b in trunk.blocks():
         if not b.down:
             nn.init.zeros_(b.conv2.bn.weight)
     return model
@@ -323,11 +327,7 @@ LOCAL_DEPTH = 10
 def faceres_local(size: int) -> nn.Module:
     """faceres truncated after block conv128_2 (128 channels) + one-logit head; `--init faceapi`
     loads face-api's weights for the blocks it keeps."""
-    model = Classifier(FaceRecTrunk(LOCAL_DEPTH), BLOCKS[LOCAL_DEPTH - 1][2], dropout=0.2)
-    for b in model.features.blocks():
-        if not b.down:
-            nn.init.zeros_(b.conv2.bn.weight)
-    return model
+    return _faceres_classifier(FaceRecTrunk(LOCAL_DEPTH))
 
 
 def init_from_faceapi(model: nn.Module, arch: str) -> str:
