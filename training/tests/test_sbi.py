@@ -74,8 +74,44 @@ class SbiTest(unittest.TestCase):
                 outside_changed += 1
         self.assertGreater(outside_changed, 5, "target altered in some draws")
         self.assertGreater(outside_same, 5, "source altered in others")
-        self.assertEqual(set(S.SBI_PRESETS), {"basic", "sta", "colour"})
+        self.assertEqual(set(S.SBI_PRESETS), {"basic", "sta", "colour", "parts"})
         self.assertEqual(S.SBI_PRESETS["basic"], S.SbiConfig(), "basic = the original recipe")
+
+    def test_region_masks_cover_part_of_the_face(self):
+        """`parts`: inner and lower masks keep the brows (and, for lower, the eyes) outside, cover the
+        mouth, and are smaller than the whole-face mask."""
+        def area(pts):
+            m = S.polygon_mask(S.convex_hull(pts), SIDE, SIDE)[0]
+            return m, float(m.sum())
+        whole, whole_area = area(S.mask_points(KP, random.Random(0), S.SbiConfig()))
+        for region in S.REGIONS:
+            for seed in range(5):
+                m, a = area(S.region_points(KP, region, random.Random(seed), S.SbiConfig()))
+                self.assertLess(a, 0.8 * whole_area, region)
+                self.assertEqual(float(m[64, 48]), 1.0, f"{region}: mouth inside")
+                self.assertEqual(float(m[30, 36]), 0.0, f"{region}: brow outside")
+                self.assertEqual(float(m[44, 24]), 0.0, f"{region}: ear outside")
+                if region == "lower":
+                    self.assertEqual(float(m[40, 36]), 0.0, "lower: eye outside")
+                else:
+                    self.assertEqual(float(m[40, 36]), 1.0, "inner: eye inside")
+        with self.assertRaises(ValueError):
+            S.region_points(KP, "forehead", random.Random(0), S.SbiConfig())
+
+    def test_parts_preset_mixes_whole_and_part_masks_and_basic_draws_are_unchanged(self):
+        parts = S.SBI_PRESETS["parts"]
+        rng = random.Random(3)
+        sizes = [float((S.self_blend(textured(i), KP, rng, dataclasses.replace(parts, blend_ratios=(1.0,)))[1] > 0.5).sum())
+                 for i in range(40)]
+        _, whole = S.self_blend(textured(0), KP, random.Random(0), S.SbiConfig(blend_ratios=(1.0,), morph_radius=0.0))
+        small = sum(s < 0.8 * float((whole > 0.5).sum()) for s in sizes)
+        self.assertTrue(8 <= small <= 32, f"about half the masks are parts: {small} of 40")
+        # p_region = 0 draws nothing extra: the basic recipe's draws are what they were
+        a = S.self_blend(textured(1), KP, random.Random(9), S.SbiConfig())
+        rng = random.Random(9)
+        hull = S.convex_hull(S.mask_points(KP, rng, S.SbiConfig()))
+        self.assertTrue(torch.equal(a[1], S.deform_mask(S.polygon_mask(hull, SIDE, SIDE), rng, S.SbiConfig())
+                                    * rng.choice(S.SbiConfig().blend_ratios)))
 
     def test_colour_preset_never_changes_sharpness(self):
         """`colour`: with the colour changes set to zero, the altered face is the face itself in every

@@ -148,7 +148,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--sbi-style", default="basic", choices=list(SBI_PRESETS),
                    help="self-blending: basic = the pasted face altered; sta = the paper's source-target "
                         "augmentation (either side altered, blocky downscales too); colour = colour change "
-                        "and movement only, never a sharpness change")
+                        "and movement only, never a sharpness change; parts = basic, but half the masks "
+                        "cover only the inner or the lower face (where re-enactment edits)")
     t.add_argument("--ema", type=float, default=0.0,
                    help="> 0: validate, keep and export a moving average of the weights with this decay (e.g. 0.99)")
     t.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")

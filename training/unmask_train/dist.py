@@ -2,6 +2,10 @@
 
 Under torchrun, WORLD_SIZE/RANK/LOCAL_RANK are set: one process per GPU (or per CPU slot with gloo).
 Otherwise everything runs in this process on CUDA when available, else CPU.
+
+`UNMASK_DIST_BACKEND` (nccl | gloo) overrides the backend: NCCL refuses two ranks on one GPU, gloo
+does not, so `gloo` lets several ranks share the GPUs there are (ranks go round-robin over them;
+for checking the DDP path on one GPU, not for speed).
 """
 from __future__ import annotations
 
@@ -33,11 +37,17 @@ def setup() -> DistEnv:
     if world <= 1:
         return DistEnv(0, 1, 0, torch.device("cuda" if torch.cuda.is_available() else "cpu"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    backend = os.environ.get("UNMASK_DIST_BACKEND", "")
+    if backend not in ("", "nccl", "gloo"):
+        raise SystemExit(f"error: UNMASK_DIST_BACKEND={backend!r}; expected nccl or gloo")
     if torch.cuda.is_available():
-        torch.cuda.set_device(local_rank)
-        device = torch.device("cuda", local_rank)
-        backend = "nccl"
+        index = local_rank % torch.cuda.device_count()
+        torch.cuda.set_device(index)
+        device = torch.device("cuda", index)
+        backend = backend or "nccl"
     else:
+        if backend == "nccl":
+            raise SystemExit("error: UNMASK_DIST_BACKEND=nccl needs CUDA, which this machine lacks")
         device, backend = torch.device("cpu"), "gloo"
     dist.init_process_group(backend=backend)
     return DistEnv(dist.get_rank(), dist.get_world_size(), local_rank, device)

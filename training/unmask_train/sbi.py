@@ -80,16 +80,23 @@ class SbiConfig:
     # Sharpen or blur the altered face (2/3 of the draws). Off, the fake differs from its source only
     # in colour, position and the blend edge: no sharpness mismatch for the model to lean on.
     resolution_change: bool = True
+    # With this probability the mask is one part of the face instead of brows-to-chin: the inner face
+    # (eyes, nose, mouth, chin; no brows or cheeks) or the lower face (below the eyes to the chin).
+    # Re-enactment (Face2Face, NeuralTextures) rewrites the mouth and lower face only, so its blend
+    # edge lies inside the face, where a whole-face mask never puts one.
+    p_region: float = 0.0
 
 
 # `basic`: appearance change always on the pasted face, sharpen or blur. `sta`: the paper's
 # source-target augmentation (either side altered, downscaling as well). `colour`: colour change and
 # movement only; DFDC's fakes are blurrier than their reals, and a sharpness score alone ranks them
 # about as well as the basic recipe (README), so this asks what the blend edge teaches without it.
+# `parts`: basic, but half the masks cover only the inner or the lower face (re-enactment's edits).
 SBI_PRESETS = {
     "basic": SbiConfig(),
     "sta": SbiConfig(p_swap=0.5, p_downscale=0.25),
     "colour": SbiConfig(resolution_change=False),
+    "parts": SbiConfig(p_region=0.5),
 }
 
 
@@ -113,6 +120,37 @@ def mask_points(kp: np.ndarray, rng: random.Random, cfg: SbiConfig) -> np.ndarra
     up = rng.uniform(*cfg.brow_factor)
     brows = [kp[0] - up * down, kp[1] - up * down]
     return np.vstack([kp, chin[None], np.stack(brows)])
+
+
+REGIONS = ("inner", "lower")
+
+
+def region_points(kp: np.ndarray, region: str, rng: random.Random, cfg: SbiConfig) -> np.ndarray:
+    """Points whose hull is one part of the face: `inner` = eyes, nose, mouth and chin (no brows,
+    ears or outer cheeks); `lower` = from just below the eyes to the chin, cheeks included.
+    Widths are in half eye-distances (`across`) beyond the eyes and the mouth centre."""
+    eye_mid = (kp[0] + kp[1]) / 2
+    down = kp[3] - eye_mid
+    across = (kp[1] - kp[0]) / 2
+    chin = kp[3] + rng.uniform(*cfg.chin_factor) * down
+    if region == "inner":
+        eyes = [kp[0] - 0.15 * across, kp[1] + 0.15 * across]
+        corners = [kp[3] - 0.9 * across, kp[3] + 0.9 * across]
+        return np.vstack([np.stack(eyes), kp[2:4], np.stack(corners), chin[None]])
+    if region == "lower":
+        top = rng.uniform(0.25, 0.5)  # how far below the eyes the region starts, in eyes-to-mouth lengths
+        cheeks = [kp[0] + top * down - 0.4 * across, kp[1] + top * down + 0.4 * across]
+        jaw = [kp[3] - 1.2 * across, kp[3] + 1.2 * across]
+        return np.vstack([np.stack(cheeks), kp[2:3], np.stack(jaw), chin[None]])
+    raise ValueError(f"unknown face region {region!r}; expected one of {', '.join(REGIONS)}")
+
+
+def blend_points(kp: np.ndarray, rng: random.Random, cfg: SbiConfig) -> np.ndarray:
+    """The mask's points: the whole face, or with probability `p_region` one part of it. No extra
+    draw when `p_region` is 0, so the other presets' draws stay what they were."""
+    if cfg.p_region > 0 and rng.random() < cfg.p_region:
+        return region_points(kp, rng.choice(REGIONS), rng, cfg)
+    return mask_points(kp, rng, cfg)
 
 
 def convex_hull(points: Sequence[Sequence[float]]) -> List[Point]:
@@ -206,7 +244,7 @@ def self_blend(img: torch.Tensor, kp: np.ndarray, rng: random.Random, cfg: SbiCo
     `rng` makes the draw; the frames of a clip share one (same seed). `jitter` then moves this frame's
     pasted face away from the shared draw without consuming `rng`, so the draw itself stays the same."""
     _, h, w = img.shape
-    hull = convex_hull(mask_points(kp, rng, cfg))
+    hull = convex_hull(blend_points(kp, rng, cfg))
     mask = deform_mask(polygon_mask(hull, h, w), rng, cfg)  # before the ratio: the order of draws is the recipe
     mask = mask * min(1.0, max(0.0, rng.choice(cfg.blend_ratios) + jitter.dratio))
     centre = kp[:4].mean(axis=0)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Checks the training code on a machine with a GPU, in one go (a few minutes):
+#   1. which torch and which GPU;
+#   2. the whole training test suite: every test that trains, exports or compares ONNX with PyTorch
+#      runs on CUDA there (float16 autocast included), since training picks CUDA when it is present;
+#   3. DDP with two ranks on that GPU (tests/test_ddp.py, gloo, as NCCL refuses two ranks on one GPU),
+#      already part of step 2 and repeated alone so its result stands out.
+# Usage: training/device_check.sh [python]   (default: $UNMASK_PYTHON, else python3). Exit status 0
+# only when every step passed. Nothing is downloaded; tests that need node_modules (face-api's
+# weights) say they skip when it is absent.
+set -u
+cd "$(dirname "$0")"
+py=${1:-${UNMASK_PYTHON:-python3}}
+status=0
+
+echo "== torch and device"
+"$py" - <<'EOF' || status=1
+import torch
+print("torch", torch.__version__, "| CUDA available:", torch.cuda.is_available())
+if torch.cuda.is_available():
+    for i in range(torch.cuda.device_count()):
+        print(f"  cuda:{i}", torch.cuda.get_device_name(i))
+EOF
+
+echo "== training tests"
+"$py" -m unittest discover -s tests -t . 2>&1 | tail -n 40
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+echo "== DDP, two ranks"
+"$py" -m unittest tests.test_ddp -v 2>&1 | tail -n 12
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+echo "== device check: $([ $status -eq 0 ] && echo PASSED || echo FAILED)"
+exit $status
