@@ -57,6 +57,31 @@ test('truncated mp4 with header intact: decodes what exists and warns', async ()
   assert.match(report.warning ?? '', /decoded \d+ of \d+/);
 });
 
+test('text renamed .bmp -> UNREADABLE_MEDIA (ffprobe sees a picture without a size)', async () => {
+  const e = await probeError(fx.textAsBmp());
+  assert.equal(e.code, 'UNREADABLE_MEDIA');
+  assert.match(e.message, /no size/);
+});
+
+test('BMP and TIFF pictures decode as one-frame images, the same pixels as the JPEG they came from', async () => {
+  const reference = await openFrames(fx.facePhoto());
+  let want: Buffer | undefined;
+  for await (const f of reference.frames) want = Buffer.from(f.pixels.data);
+  for (const ext of ['bmp', 'tiff'] as const) {
+    const src = await openFrames(fx.facePhotoAs(ext));
+    assert.equal(src.info.kind, 'image', ext);
+    const frames = [];
+    for await (const f of src.frames) frames.push(f);
+    assert.equal(frames.length, 1, ext);
+    const [f] = frames;
+    assert.deepEqual([f.width, f.height, f.pixels.format], [reference.info.width, reference.info.height, 'rgb24'], ext);
+    // BMP and TIFF are lossless copies of the decoded JPEG: pixels within a JPEG decoder's rounding
+    let diff = 0;
+    for (let i = 0; i < want!.length; i++) diff += Math.abs(f.pixels.data[i] - want![i]);
+    assert.ok(diff / want!.length < 2, `${ext}: mean abs difference ${diff / want!.length}`);
+  }
+});
+
 test('directory given as a file -> UNREADABLE_MEDIA', async () => {
   assert.equal((await probeError(fx.fixturesDir)).code, 'UNREADABLE_MEDIA');
 });

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { VIDEO_EXTENSIONS, collectInputs, inputsFromRows, isMediaPath, keyFromRelative } from '../src/pipeline/inputs.js';
+import { VIDEO_EXTENSIONS, collectInputs, inputsFromRows, isMediaPath, keyFromRelative, skippedFilesNote } from '../src/pipeline/inputs.js';
 
 describe('keyFromRelative', () => {
   it('joins path segments with __', () => {
@@ -72,6 +72,18 @@ describe('collectInputs', () => {
       [join(clips, 'a.mp4'), join(clips, 'sub', 'b.MOV'), join(clips, 'sub', 'deeper', 'c.png'), join(clips, 'sub', 'deeper', 'my clip.webm')],
     );
     for (const i of out) assert.equal(i.meta, undefined);
+  });
+
+  it('tells the caller which files a walk left out for their extension', async () => {
+    const skipped: string[] = [];
+    await collectInputs([clips], (p) => skipped.push(p));
+    assert.deepEqual(skipped, [join(clips, 'notes.txt'), join(clips, 'sub', 'readme')]);
+    assert.equal(
+      skippedFilesNote(skipped),
+      'skipped 2 files without a video or picture extension: notes.txt, readme; name a file to read it anyway',
+    );
+    assert.match(skippedFilesNote(['a', 'b', 'c', 'd', 'e'])!, /: a, b, c, \.\.\. \(2 more\);/);
+    assert.equal(skippedFilesNote([]), undefined);
   });
 
   it('an explicitly named file is kept even with a non-media extension; its key is its base name', async () => {

@@ -5,7 +5,7 @@ import { STRATEGY_NAMES } from '../aggregate/strategies.js';
 import { DEFAULT_MEMBER_SCHEDULE, MEMBER_SCHEDULES } from '../models/member_schedule.js';
 import { parseSampling } from '../media/sampling.js';
 import { FaceExplainer } from '../pipeline/explain_faces.js';
-import { collectInputs } from '../pipeline/inputs.js';
+import { collectInputs, skippedFilesNote } from '../pipeline/inputs.js';
 import { Scanner } from '../pipeline/scanner.js';
 import type { ScanResult } from '../pipeline/scan_result.js';
 import type { FaceCrop } from '../types.js';
@@ -36,8 +36,11 @@ export function scanCommand(): Command {
     .option('--timeline <file>', 'also write a chart of P(fake) per sampled frame per face track (.svg or .png); one input only')
     .action(async (paths: string[], o) => {
       if (o.json && o.csv) throw new InvalidOptionError('choose one of --json and --csv');
-      const inputs = await collectInputs(paths);
-      if (!inputs.length) throw new InvalidOptionError(`no video or image files found in ${paths.join(', ')}`);
+      const skipped: string[] = [];
+      const inputs = await collectInputs(paths, (p) => skipped.push(p));
+      const note = skippedFilesNote(skipped);
+      if (!inputs.length) throw new InvalidOptionError(`no video or image files found in ${paths.join(', ')}${note ? ` (${note})` : ''}`);
+      if (note) process.stderr.write(`unmask: ${note}\n`);
       checkScanVisuals(o, inputs.length);
       const scanner = await Scanner.create({
         models: o.model,

@@ -5,9 +5,10 @@
  * sharp as a one-frame input.
  */
 import sharp from 'sharp';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { promisify } from 'node:util';
 import { type Frame, PREVIEW_SIDE } from '../types.js';
 import { NoFramesError, UnreadableMediaError } from '../util/errors.js';
 import type { MediaInfo } from './media_info.js';
@@ -18,6 +19,8 @@ import { FfmpegLog } from './ffmpeg_log.js';
 import { frameIndexAt, type ReferenceFramePlan, referenceFramePlan, samplesCovered, selectAtOrAfterExpression } from './reference_frames.js';
 import { framePixels, type StackedLayout, stackedFrameBytes } from './stacked_frame.js';
 import { mediaTools } from './tools.js';
+
+const execFileAsync = promisify(execFile);
 
 /** Decoded frames buffered ahead of the consumer (about 8 frames of 1080p). */
 const MAX_QUEUE_BYTES = 25 * 1024 * 1024;
@@ -56,14 +59,36 @@ export interface DecodeReport {
   referenceFramesOnly?: boolean;
 }
 
-/** Decodes a still image into one RGB frame, honouring EXIF orientation. */
+/**
+ * Decodes a still image into one RGB frame, honouring EXIF orientation. sharp reads the usual
+ * formats in-process; what it cannot read (BMP, for one) ffmpeg decodes, as the probe already found
+ * a picture there.
+ */
 export async function decodeImage(info: MediaInfo): Promise<Frame> {
+  let data: Buffer, width: number, height: number;
   try {
-    const { data, info: meta } = await sharp(info.path).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    return { index: 0, timeMs: 0, width: meta.width, height: meta.height, pixels: { format: 'rgb24', width: meta.width, height: meta.height, data } };
+    const out = await sharp(info.path).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    ({ data } = out);
+    ({ width, height } = out.info);
   } catch (e) {
-    throw new UnreadableMediaError(info.path, (e as Error).message.split('\n')[0]);
+    const sharpError = (e as Error).message.split('\n')[0];
+    data = await decodeImageWithFfmpeg(info, sharpError);
+    ({ width, height } = info);
   }
+  return { index: 0, timeMs: 0, width, height, pixels: { format: 'rgb24', width, height, data } };
+}
+
+/** One RGB frame of `info.width` x `info.height` from ffmpeg; `why` (sharp's refusal) names the failure if ffmpeg fails too. */
+async function decodeImageWithFfmpeg(info: MediaInfo, why: string): Promise<Buffer> {
+  const expected = info.width * info.height * 3;
+  const args = ['-v', 'error', '-i', info.path, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  try {
+    const { stdout } = await execFileAsync(mediaTools().ffmpeg, args, { encoding: 'buffer', maxBuffer: expected + 1024 });
+    if (stdout.length === expected) return stdout;
+  } catch {
+    // fall through: the error names sharp's reason, which says what is wrong with the file
+  }
+  throw new UnreadableMediaError(info.path, why);
 }
 
 /**

@@ -18,8 +18,8 @@ import { mediaTools } from './tools.js';
 const execFileAsync = promisify(execFile);
 
 /** Extensions scanned as still images (one frame). */
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp']);
-const IMAGE_CODECS = new Set(['mjpeg', 'png', 'webp', 'bmp', 'jpegls']);
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jfif', '.png', '.webp', '.bmp', '.tif', '.tiff', '.avif']);
+const IMAGE_CODECS = new Set(['mjpeg', 'png', 'webp', 'bmp', 'jpegls', 'tiff']);
 
 interface ProbeStream {
   codec_type?: string;
@@ -122,6 +122,8 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
   const video = streams.find((s) => s.codec_type === 'video' && (s.width ?? 0) > 0);
   if (!video) {
     if (streams.length === 0) throw new UnreadableMediaError(path, 'no streams');
+    // a picture stream without a size: a damaged file, or text named like an image
+    if (streams.some((s) => s.codec_type === 'video')) throw new UnreadableMediaError(path, 'its picture has no size');
     throw new NoVideoStreamError(path);
   }
   const codec = video.codec_name ?? 'unknown';

@@ -7,7 +7,7 @@ import { basename, dirname, extname, join, relative, resolve, sep } from 'node:p
 import { IMAGE_EXTENSIONS } from '../media/probe.js';
 
 /** Extensions picked up when a directory is scanned (explicitly named files are always tried). */
-export const VIDEO_EXTENSIONS = new Set(['.mp4', '.mov', '.avi', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ts']);
+export const VIDEO_EXTENSIONS = new Set(['.mp4', '.mov', '.avi', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ts', '.gif']);
 
 export interface MediaInput {
   path: string;
@@ -32,14 +32,15 @@ export function keyFromRelative(rel: string): string {
     .replace(/[^A-Za-z0-9._+-]/g, '_');
 }
 
-async function walk(dir: string): Promise<string[]> {
+async function walk(dir: string, skipped?: (path: string) => void): Promise<string[]> {
   const out: string[] = [];
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entries) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(p)));
+    if (e.isDirectory()) out.push(...(await walk(p, skipped)));
     else if (e.isFile() && isMediaPath(p)) out.push(p);
+    else if (e.isFile() && !e.name.startsWith('.')) skipped?.(p);
   }
   return out;
 }
@@ -47,9 +48,10 @@ async function walk(dir: string): Promise<string[]> {
 /**
  * Expands paths: a directory yields its media files recursively (keys relative to it, prefixed by its
  * name); a file yields itself (even with an unknown extension, so the user gets a clear error for it);
- * a missing path is kept so the caller reports it as an error row.
+ * a missing path is kept so the caller reports it as an error row. `skipped` hears of every file a
+ * directory holds that is left out for its extension (hidden files aside), so the caller can say so.
  */
-export async function collectInputs(paths: string[]): Promise<MediaInput[]> {
+export async function collectInputs(paths: string[], skipped?: (path: string) => void): Promise<MediaInput[]> {
   const out: MediaInput[] = [];
   for (const p of paths) {
     const abs = resolve(p);
@@ -60,7 +62,7 @@ export async function collectInputs(paths: string[]): Promise<MediaInput[]> {
       /* missing: reported when processed */
     }
     if (isDir) {
-      for (const f of await walk(abs)) out.push({ path: f, key: keyFromRelative(join(basename(abs), relative(abs, f))) });
+      for (const f of await walk(abs, skipped)) out.push({ path: f, key: keyFromRelative(join(basename(abs), relative(abs, f))) });
     } else out.push({ path: abs, key: keyFromRelative(basename(abs)) });
   }
   return uniqueKeys(out);
@@ -77,6 +79,15 @@ export function inputsFromRows(rows: { path: string; [k: string]: string }[]): M
       return { path: abs[i], key: keyFromRelative(relative(common || '/', abs[i])), meta };
     }),
   );
+}
+
+/** One line for the files a directory walk left out, or undefined when there were none. */
+export function skippedFilesNote(skipped: readonly string[]): string | undefined {
+  if (!skipped.length) return undefined;
+  const shown = skipped.slice(0, 3).map((p) => basename(p)).join(', ');
+  const more = skipped.length > 3 ? `, ... (${skipped.length - 3} more)` : '';
+  const files = skipped.length === 1 ? 'file' : 'files';
+  return `skipped ${skipped.length} ${files} without a video or picture extension: ${shown}${more}; name a file to read it anyway`;
 }
 
 function uniqueKeys(inputs: MediaInput[]): MediaInput[] {

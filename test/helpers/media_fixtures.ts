@@ -105,6 +105,16 @@ export function textAsMp4(): string {
   return once('notes.mp4', (out) => writeFileSync(out, 'this is a text file, not a video\n'.repeat(20)));
 }
 
+/** A text file with an image extension. */
+export function textAsBmp(): string {
+  return once('notes.bmp', (out) => writeFileSync(out, 'x\n'));
+}
+
+/** The face photo as a BMP (sharp cannot read BMP; ffmpeg can) or a TIFF (sharp reads it). */
+export function facePhotoAs(ext: 'bmp' | 'tiff'): string {
+  return once(`face_photo.${ext}`, (out) => ffmpeg(['-i', facePhoto(), out]));
+}
+
 /** An audio-only file with a video extension. */
 export function audioOnly(): string {
   return once('audio_only.mp4', (out) => ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'aac', out]));
