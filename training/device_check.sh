@@ -6,8 +6,9 @@
 #   3. DDP with two ranks on that GPU (tests/test_ddp.py, gloo, as NCCL refuses two ranks on one GPU),
 #      already part of step 2 and repeated alone so its result stands out.
 # Usage: training/device_check.sh [python]   (default: $UNMASK_PYTHON, else python3). Exit status 0
-# only when every step passed. Nothing is downloaded; tests that need node_modules (face-api's
-# weights) say they skip when it is absent.
+# only when every step passed. Nothing is downloaded. Without `npm ci` (node_modules is not carried
+# to a device machine) the tests of the face-api and nsfwjs weight ports skip, saying so, and ONNX
+# outputs are compared with PyTorch by whichever runtime there is (onnx.reference, onnxruntime).
 set -u
 cd "$(dirname "$0")"
 py=${1:-${UNMASK_PYTHON:-python3}}

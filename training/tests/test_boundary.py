@@ -128,7 +128,8 @@ class BoundaryTrainingTest(unittest.TestCase):
             resumed = load_checkpoint(run / "last.pt", torch.device("cpu"))
             self.assertFalse(torch.equal(resumed["boundary_head"]["weight"], last["boundary_head"]["weight"]))
             _, manifest, check = export_run(run, root / "export", "boundary-test")
-            self.assertLess(check["max_abs_diff"], 1e-4)
+            if check["runtime"] is not None:  # else no ONNX runtime here: nothing to compare with
+                self.assertLess(check["max_abs_diff"], 1e-4)
             cfg.boundary_weight, cfg.epochs = 0.0, 6
             with self.assertRaisesRegex(ValueError, "with --boundary-weight"):
                 train(cfg)

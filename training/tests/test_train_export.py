@@ -131,7 +131,6 @@ class TrainExportTest(unittest.TestCase):
         onnx_path, man_path, check = convert_export(self.manifest, out, "unit-test-half")
         self.assertGreater(check["initializers_halved"], 0)
         self.assertLess(check["bytes_after"], 0.7 * check["bytes_before"])
-        self.assertLessEqual(check["max_abs_logit_diff"], 0.05)
         model = onnx.load(str(onnx_path))
         onnx.checker.check_model(model)
         halved = [i for i in model.graph.initializer if i.data_type == onnx.TensorProto.FLOAT16]
@@ -144,6 +143,10 @@ class TrainExportTest(unittest.TestCase):
         for key in ("input", "crop", "calibration", "decision", "metrics"):
             self.assertEqual(dst[key], src[key])
         self.check_with_typescript(man_path, onnx_path)
+        if math.isnan(check["max_abs_logit_diff"]):
+            self.skipTest("no ONNX runtime here (onnx.reference, onnxruntime or node + onnxruntime-node): "
+                          "the float16 copy's logits were not compared")
+        self.assertLessEqual(check["max_abs_logit_diff"], 0.05)
 
     def test_half_weights_refusals(self):
         from unmask_train.half_weights import HalfWeightsError, convert_export
