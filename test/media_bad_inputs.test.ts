@@ -82,6 +82,16 @@ test('BMP and TIFF pictures decode as one-frame images, the same pixels as the J
   }
 });
 
+test('truncated JPEG -> UNREADABLE_MEDIA when decoded, not a half-grey picture', async () => {
+  const src = await openFrames(fx.truncatedJpeg());
+  await assert.rejects(
+    async () => {
+      for await (const _ of src.frames);
+    },
+    (e: unknown) => e instanceof UnmaskError && e.code === 'UNREADABLE_MEDIA' && /premature end/i.test(e.message),
+  );
+});
+
 test('directory given as a file -> UNREADABLE_MEDIA', async () => {
   assert.equal((await probeError(fx.fixturesDir)).code, 'UNREADABLE_MEDIA');
 });

@@ -61,8 +61,9 @@ export interface DecodeReport {
 
 /**
  * Decodes a still image into one RGB frame, honouring EXIF orientation. sharp reads the usual
- * formats in-process; what it cannot read (BMP, for one) ffmpeg decodes, as the probe already found
- * a picture there.
+ * formats in-process; a format it does not know (BMP, for one) ffmpeg decodes, as the probe already
+ * found a picture there. A damaged file sharp does know stays an error: ffmpeg would fill a
+ * truncated JPEG's missing rows with grey and say nothing.
  */
 export async function decodeImage(info: MediaInfo): Promise<Frame> {
   let data: Buffer, width: number, height: number;
@@ -72,6 +73,7 @@ export async function decodeImage(info: MediaInfo): Promise<Frame> {
     ({ width, height } = out.info);
   } catch (e) {
     const sharpError = (e as Error).message.split('\n')[0];
+    if (!/unsupported image format/i.test(sharpError)) throw new UnreadableMediaError(info.path, sharpError);
     data = await decodeImageWithFfmpeg(info, sharpError);
     ({ width, height } = info);
   }

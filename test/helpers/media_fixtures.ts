@@ -115,6 +115,14 @@ export function facePhotoAs(ext: 'bmp' | 'tiff'): string {
   return once(`face_photo.${ext}`, (out) => ffmpeg(['-i', facePhoto(), out]));
 }
 
+/** The face photo's first 40% of bytes: a JPEG that ends early. */
+export function truncatedJpeg(): string {
+  return once('truncated.jpg', (out) => {
+    const bytes = readFileSync(facePhoto());
+    writeFileSync(out, bytes.subarray(0, Math.floor(bytes.length * 0.4)));
+  });
+}
+
 /** An audio-only file with a video extension. */
 export function audioOnly(): string {
   return once('audio_only.mp4', (out) => ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'aac', out]));
