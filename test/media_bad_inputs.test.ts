@@ -23,6 +23,12 @@ test('missing file -> NOT_FOUND', async () => {
   assert.equal((await probeError('/nonexistent/video.mp4')).code, 'NOT_FOUND');
 });
 
+test('a URL -> NOT_FOUND, saying that only local files are read', async () => {
+  const e = await probeError('https://example.com/video.mp4');
+  assert.equal(e.code, 'NOT_FOUND');
+  assert.match(e.message, /^https:\/\/example\.com\/video\.mp4 is a URL: unmask reads local files only/);
+});
+
 test('empty file -> EMPTY_FILE', async () => {
   assert.equal((await probeError(fx.emptyFile())).code, 'EMPTY_FILE');
 });

@@ -86,6 +86,10 @@ describe('collectInputs', () => {
     assert.equal(skippedFilesNote([]), undefined);
   });
 
+  it('a URL is kept as given (not resolved against the working directory), so its error can name it', async () => {
+    assert.deepEqual(await collectInputs(['https://example.com/clips/a.mp4']), [{ path: 'https://example.com/clips/a.mp4', key: 'a.mp4' }]);
+  });
+
   it('an explicitly named file is kept even with a non-media extension; its key is its base name', async () => {
     const out = await collectInputs([join(root, 'other', 'x.txt')]);
     assert.deepEqual(out, [{ path: join(root, 'other', 'x.txt'), key: 'x.txt' }]);

@@ -5,6 +5,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { IMAGE_EXTENSIONS } from '../media/probe.js';
+import { URL_PATTERN } from '../util/errors.js';
 
 /** Extensions picked up when a directory is scanned (explicitly named files are always tried). */
 export const VIDEO_EXTENSIONS = new Set(['.mp4', '.mov', '.avi', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ts', '.gif']);
@@ -54,7 +55,8 @@ async function walk(dir: string, skipped?: (path: string) => void): Promise<stri
 export async function collectInputs(paths: string[], skipped?: (path: string) => void): Promise<MediaInput[]> {
   const out: MediaInput[] = [];
   for (const p of paths) {
-    const abs = resolve(p);
+    // a URL stays as given, so its error names it (path.resolve would turn it into a local path)
+    const abs = URL_PATTERN.test(p) ? p : resolve(p);
     let isDir = false;
     try {
       isDir = (await stat(abs)).isDirectory();

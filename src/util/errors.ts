@@ -12,9 +12,12 @@ export class UnmaskError extends Error {
   }
 }
 
+/** `scheme://...`: a URL, which unmask does not fetch (it reads local files only). */
+export const URL_PATTERN = /^[a-z][a-z0-9+.-]*:\/\//i;
+
 export class InputNotFoundError extends UnmaskError {
   constructor(path: string) {
-    super('NOT_FOUND', `no such file or directory: ${path}`);
+    super('NOT_FOUND', URL_PATTERN.test(path) ? `${path} is a URL: unmask reads local files only (download it first)` : `no such file or directory: ${path}`);
   }
 }
 export class EmptyFileError extends UnmaskError {
