@@ -79,6 +79,20 @@ test('CLI: a bad file in a batch gets an error row, the batch goes on, exit 1; C
   assert.equal(rows[3], 'no_face.mp4,,NO_FACE');
 });
 
+test('CLI: --missing-label puts the number asked for where there is no probability; the verdict still says why', async () => {
+  const p = unmask('scan', '--csv', '--missing-label', '0.5', fx.emptyFile(), fx.noFaceClip());
+  assert.equal(p.status, 1, p.stderr);
+  const rows = p.stdout.trim().split('\n');
+  assert.equal(rows[1].split(',').slice(0, 2).join(','), 'empty.mp4,0.500000');
+  assert.match(rows[1], /,ERROR: file is empty/);
+  assert.equal(rows[2], 'no_face.mp4,0.500000,NO_FACE');
+  for (const args of [['--missing-label', '1.5', '--csv'], ['--missing-label', '0.5']]) {
+    const q = unmask('scan', ...args, fx.noFaceClip());
+    assert.equal(q.status, 2, args.join(' '));
+    assert.match(q.stderr.trim(), /^unmask: --missing-label (must be a number in \[0, 1\]|goes with --csv)/);
+  }
+});
+
 test('CLI: bad options are one-line errors', async () => {
   const p = unmask('scan', '--sample', 'uniform:0', await fx.faceClip());
   assert.equal(p.status, 2);

@@ -30,12 +30,14 @@ export function scanCommand(): Command {
     .option('--threads <n>', 'onnxruntime threads per classifier model (the face detector uses 1)', intOption('--threads'))
     .option('--json', 'print one JSON document (schema unmask.scan-batch/1)')
     .option('--csv', 'print filename,label,verdict (label = P(fake), DFDC submission style)')
+    .option('--missing-label <p>', 'with --csv: the label written for inputs with no face or an error (default: empty; the verdict column names them either way)', floatOption('--missing-label', 0, 1))
     .option('-o, --out <file>', 'write the JSON/CSV/table to a file instead of stdout')
     .option('--annotate <file>', 'also write the input with each face boxed and labelled with its running P(fake) (.mp4/.mkv/.mov; .png/.jpg/.webp for an image); one input only')
     .option('--explain <dir>', 'also write, per face crop, the model\'s explanation map over the crop as PNG (Grad-CAM, or the attention map of attention models) into <dir>/<input>/<model>/')
     .option('--timeline <file>', 'also write a chart of P(fake) per sampled frame per face track (.svg or .png); one input only')
     .action(async (paths: string[], o) => {
       if (o.json && o.csv) throw new InvalidOptionError('choose one of --json and --csv');
+      if (o.missingLabel !== undefined && !o.csv) throw new InvalidOptionError('--missing-label goes with --csv');
       const skipped: string[] = [];
       const inputs = await collectInputs(paths, (p) => skipped.push(p));
       const note = skippedFilesNote(skipped);
@@ -75,7 +77,7 @@ export function scanCommand(): Command {
         bar.stop();
         await Promise.all([scanner.dispose(), explainer?.dispose()]);
       }
-      const text = o.json ? formatJson(results) : o.csv ? formatCsv(results) : formatTable(results);
+      const text = o.json ? formatJson(results) : o.csv ? formatCsv(results, o.missingLabel) : formatTable(results);
       if (o.out) await writeFile(o.out, text.endsWith('\n') ? text : `${text}\n`);
       else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
       if (o.annotate || o.timeline) await writeScanVisuals(results[0], o);

@@ -44,12 +44,16 @@ export function formatJson(results: ScanResult[]): string {
 
 /**
  * DFDC submission style: `filename,label` with label = P(fake). Inputs without a probability
- * (NO_FACE, errors) get an empty label, never a made-up 0.5; the `verdict` column says why.
+ * (NO_FACE, errors) get an empty label, never a made-up 0.5, unless the caller names the number
+ * (`missingLabel`, for a submission format that wants one for every file); the `verdict` column
+ * says why either way.
  */
-export function formatCsv(results: ScanResult[]): string {
+export function formatCsv(results: ScanResult[], missingLabel?: number): string {
   const basename = (p: string) => p.split('/').pop() ?? p;
+  const label = (r: ScanResult) =>
+    r.probability !== null ? r.probability.toFixed(6) : missingLabel === undefined ? '' : missingLabel.toFixed(6);
   return stringify([
     ['filename', 'label', 'verdict'],
-    ...results.map((r) => [basename(r.file), r.probability === null ? '' : r.probability.toFixed(6), r.status === 'error' ? `ERROR: ${r.error?.message}` : r.verdict]),
+    ...results.map((r) => [basename(r.file), label(r), r.status === 'error' ? `ERROR: ${r.error?.message}` : r.verdict]),
   ]);
 }
