@@ -1,7 +1,7 @@
 /** Every kind of bad input gives a typed, one-line error, or explicit output; never a crash. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeVideoFrames, type DecodeReport } from '../src/media/decode.js';
+import { decodeFilter, decodeVideoFrames, type DecodeReport } from '../src/media/decode.js';
 import { yuv420Bytes } from '../src/image/yuv.js';
 import { openFrames } from '../src/media/frame_source.js';
 import { probeMedia } from '../src/media/probe.js';
@@ -39,6 +39,16 @@ test('text renamed .mp4 -> UNREADABLE_MEDIA', async () => {
 
 test('audio-only file -> NO_VIDEO_STREAM', async () => {
   assert.equal((await probeError(fx.audioOnly())).code, 'NO_VIDEO_STREAM');
+});
+
+test('audio file whose only picture is its cover art -> NO_VIDEO_STREAM (the cover is not scanned)', async () => {
+  assert.equal((await probeError(fx.audioWithCover())).code, 'NO_VIDEO_STREAM');
+});
+
+test('the decode filter reads the video stream the probe chose (cover pictures are passed over)', () => {
+  const layout = { format: 'yuv420p' as const, width: 64, height: 48 };
+  assert.match(decodeFilter([0, 5], layout), /^\[0:v:0\]select=/);
+  assert.match(decodeFilter([0, 5], layout, undefined, 1), /^\[0:v:1\]select=/);
 });
 
 test('truncated mp4 (header lost) -> UNREADABLE_MEDIA', async () => {

@@ -110,10 +110,11 @@ export function previewSize(width: number, height: number): { width: number; hei
  * or after each, then showinfo to print its timestamp); when there is a preview, scale a copy of
  * each down (area averaging) and stack it below the frame (see stacked_frame.ts).
  */
-export function decodeFilter(indices: number[], layout: StackedLayout, plan?: ReferenceFramePlan): string {
+export function decodeFilter(indices: number[], layout: StackedLayout, plan?: ReferenceFramePlan, videoStream = 0): string {
+  const input = `[0:v:${videoStream}]`;
   const select = plan
-    ? `[0:v:0]select='${selectAtOrAfterExpression(indices, plan)}',showinfo=checksum=0`
-    : `[0:v:0]select='${selectExpression(indices)}'`;
+    ? `${input}select='${selectAtOrAfterExpression(indices, plan)}',showinfo=checksum=0`
+    : `${input}select='${selectExpression(indices)}'`;
   const p = layout.preview;
   if (!p) return `${select},format=${layout.format}[out]`;
   return (
@@ -161,7 +162,7 @@ export async function* decodeVideoFrames(
     '-threads', String(options.decoderThreads ?? Math.max(1, availableParallelism() - 1)),
     '-i', info.path,
     '-an', '-sn', '-dn',
-    '-filter_complex', decodeFilter(indices, layout, plan),
+    '-filter_complex', decodeFilter(indices, layout, plan, info.videoStream),
     '-map', '[out]', ...passthrough, '-frames:v', String(indices.length), '-pix_fmt', layout.format, '-f', 'rawvideo', 'pipe:1',
   ];
   const maxAhead = Math.max(2, Math.floor(MAX_QUEUE_BYTES / stackedFrameBytes(layout)));

@@ -21,4 +21,6 @@ export interface MediaInfo {
   pixelFormat: string;
   /** Videos: true when the stream's nominal and average frame rates agree (constant frame rate). */
   constantFrameRate?: boolean;
+  /** Videos: which of the file's video streams is decoded (ffmpeg's `v:N`); cover pictures are passed over. Default 0. */
+  videoStream?: number;
 }

@@ -34,6 +34,8 @@ interface ProbeStream {
   duration?: string;
   tags?: Record<string, string>;
   side_data_list?: { rotation?: number }[];
+  /** attached_pic = 1 marks a cover picture (an MP3's album art, say), not the media's picture. */
+  disposition?: { attached_pic?: number };
 }
 interface ProbeJson {
   streams?: ProbeStream[];
@@ -119,9 +121,12 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     throw new UnreadableMediaError(path, last.replace(`${path}: `, '') || undefined);
   }
   const streams = json.streams ?? [];
-  const video = streams.find((s) => s.codec_type === 'video' && (s.width ?? 0) > 0);
+  const videos = streams.filter((s) => s.codec_type === 'video');
+  const video = videos.find((s) => (s.width ?? 0) > 0 && !s.disposition?.attached_pic);
   if (!video) {
     if (streams.length === 0) throw new UnreadableMediaError(path, 'no streams');
+    // only a cover picture: an audio file with album art, whose picture is not the media
+    if (videos.some((s) => s.disposition?.attached_pic)) throw new NoVideoStreamError(path);
     // a picture stream without a size: a damaged file, or text named like an image
     if (streams.some((s) => s.codec_type === 'video')) throw new UnreadableMediaError(path, 'its picture has no size');
     throw new NoVideoStreamError(path);
@@ -162,5 +167,6 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     colorMatrix,
     pixelFormat: video.pix_fmt ?? 'unknown',
     constantFrameRate: avgRate > 0 && nominalRate > 0 && Math.abs(avgRate - nominalRate) <= 1e-3 * nominalRate,
+    videoStream: videos.indexOf(video),
   };
 }

@@ -123,6 +123,13 @@ export function truncatedJpeg(): string {
   });
 }
 
+/** An MP3 whose only picture is its cover (album art of a face photo): audio, not a video. */
+export function audioWithCover(): string {
+  return once('song_with_cover.mp3', (out) =>
+    ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-i', facePhoto(), '-map', '0', '-map', '1',
+      '-c:a', 'libmp3lame', '-c:v', 'mjpeg', '-disposition:v', 'attached_pic', out]));
+}
+
 /** An audio-only file with a video extension. */
 export function audioOnly(): string {
   return once('audio_only.mp4', (out) => ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'aac', out]));
