@@ -11,8 +11,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from tests.synth import make_crops_dir
-from tests.test_temporal import make_clip_crops_dir
+from tests.synth import make_clip_crops_dir, make_crops_dir
 
 TRAINING_DIR = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 240

@@ -1,6 +1,5 @@
 """Temporal families (c3d, rnn, ftcn), clip windows with reflection padding, clip datasets, and a tiny
 clip training run exported to ONNX (compared with PyTorch within 1e-4)."""
-import csv
 import json
 import random
 import shutil
@@ -11,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import ImageDraw
 from torch import nn
 
 from unmask_train import clips as C
@@ -21,55 +19,9 @@ from unmask_train.data import ImageStore, to_tensor
 from unmask_train.model import build_model
 from unmask_train.models_temporal import FTCN, ClipSpec, build_clip_model, temporal_arch_names
 from unmask_train.sbi import self_blend
-from tests.synth import draw_face
+from tests.synth import make_clip_crops_dir
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def make_clip_crops_dir(root: Path, side: int = 32, lengths=(12, 9, 5), seed: int = 0) -> Path:
-    """Videos of consecutive frames: REAL faces are still, FAKE faces flicker inside the face (a temporal
-    artefact). Each video has a main track of `lengths[i % len]` frames with one missed frame in the
-    middle (a gap), and a 1-frame second track."""
-    rng = random.Random(seed)
-    root.mkdir(parents=True, exist_ok=True)
-    rows = []
-    plan = [("ffpp_c40", "train", "REAL"), ("ffpp_c40", "train", "FAKE"), ("dfdc_face_tracks", "val", "REAL"),
-            ("dfdc_face_tracks", "val", "FAKE")]
-    n = 0
-    for dataset, split, label in plan:
-        for v in range(3):
-            key = f"{dataset}__{label.lower()}_{v}"
-            length = lengths[n % len(lengths)]
-            n += 1
-            decoded = list(range(100, 100 + length))
-            gap = decoded[length // 2] if length >= 5 else None
-            face_seed = rng.random()
-            (root / key).mkdir(exist_ok=True)
-            faces = []
-            for fi in decoded:
-                if fi == gap:
-                    continue
-                img, kp = draw_face(side, random.Random(face_seed), False)
-                if label == "FAKE":
-                    d = ImageDraw.Draw(img)
-                    c = 60 + 120 * (fi % 2)
-                    d.rectangle([side * 0.35, side * 0.35, side * 0.65, side * 0.6], fill=(c, c, c))
-                for track in ((0, 1) if fi == decoded[0] else (0,)):
-                    name = f"{key}/f{fi:06d}_t{track}.png"
-                    img.save(root / name)
-                    faces.append({"file": name, "frameIndex": fi, "timeMs": fi * 40, "trackId": track, "score": 0.9,
-                                  "box": {"x": 0, "y": 0, "width": side, "height": side},
-                                  "keypoints": kp, "cropKeypoints": kp})
-            rec = {"schema": "unmask.extract/1", "key": key, "label": label, "status": "ok",
-                   "crop": {"policy": "margin", "margin": 0.3, "size": side},
-                   "sampling": {"kind": "clip", "count": 12}, "framesDecoded": decoded, "faces": faces}
-            (root / f"{key}.json").write_text(json.dumps(rec))
-            rows.append([key, label, dataset, split, f"{dataset}:{v}", "Synthetic" if label == "FAKE" else ""])
-    with (root / "labels.csv").open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["key", "label", "dataset", "split", "group", "method"])
-        w.writerows(rows)
-    return root
 
 
 class WindowTest(unittest.TestCase):
