@@ -2,6 +2,7 @@
 
 Faces are ellipses with eyes, nose and mouth at the keypoints; FAKE faces get a colour-shifted,
 sharp-edged inner patch (a crude blend boundary) so that a model can tell them apart.
+`make_clip_crops_dir` writes videos of consecutive frames for the clip (temporal) models.
 """
 from __future__ import annotations
 
