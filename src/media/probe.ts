@@ -128,7 +128,7 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     // only a cover picture: an audio file with album art, whose picture is not the media
     if (videos.some((s) => s.disposition?.attached_pic)) throw new NoVideoStreamError(path);
     // a picture stream without a size: a damaged file, or text named like an image
-    if (streams.some((s) => s.codec_type === 'video')) throw new UnreadableMediaError(path, 'its picture has no size');
+    if (videos.length) throw new UnreadableMediaError(path, 'its picture has no size');
     throw new NoVideoStreamError(path);
   }
   const codec = video.codec_name ?? 'unknown';
