@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { VIDEO_EXTENSIONS, collectInputs, inputsFromRows, isMediaPath, keyFromRelative, skippedFilesNote } from '../src/pipeline/inputs.js';
+import { VIDEO_EXTENSIONS, collectInputs, collectInputsWithNote, inputsFromRows, isMediaPath, keyFromRelative, skippedFilesNote } from '../src/pipeline/inputs.js';
 
 describe('keyFromRelative', () => {
   it('joins path segments with __', () => {
@@ -84,6 +84,9 @@ describe('collectInputs', () => {
     );
     assert.match(skippedFilesNote(['a', 'b', 'c', 'd', 'e'])!, /: a, b, c, \.\.\. \(2 more\);/);
     assert.equal(skippedFilesNote([]), undefined);
+    const { inputs, skippedNote } = await collectInputsWithNote([clips]);
+    assert.equal(inputs.length, 4);
+    assert.equal(skippedNote, skippedFilesNote(skipped));
   });
 
   it('a URL is kept as given (not resolved against the working directory), so its error can name it', async () => {

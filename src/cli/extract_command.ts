@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readIndexCsv } from '../datasets/dev_set.js';
 import { parseSampling } from '../media/sampling.js';
 import { extractAll } from '../pipeline/extract.js';
-import { collectInputs, inputsFromRows, type MediaInput, skippedFilesNote } from '../pipeline/inputs.js';
+import { collectInputsWithNote, inputsFromRows, type MediaInput } from '../pipeline/inputs.js';
 import { InvalidOptionError } from '../util/errors.js';
 import { cropPolicyOption, floatOption, intOption, passesOption, rescaleOption } from './options.js';
 import { progressBar } from './progress.js';
@@ -34,10 +34,9 @@ export function extractCommand(): Command {
       if (o.format !== 'png' && o.format !== 'jpg') throw new InvalidOptionError(`--format must be png or jpg, got '${o.format}'`);
       const inputs: MediaInput[] = [];
       if (o.index) inputs.push(...inputsFromRows(await readIndexCsv(o.index)));
-      const skipped: string[] = [];
-      inputs.push(...(await collectInputs(paths, (p) => skipped.push(p))));
-      const note = skippedFilesNote(skipped);
-      if (note) process.stderr.write(`unmask: ${note}\n`);
+      const { inputs: named, skippedNote } = await collectInputsWithNote(paths);
+      inputs.push(...named);
+      if (skippedNote) process.stderr.write(`unmask: ${skippedNote}\n`);
       if (!inputs.length) throw new InvalidOptionError('nothing to extract: give inputs or --index');
       const bar = progressBar(inputs.length, 'extract');
       const outcomes = await extractAll(

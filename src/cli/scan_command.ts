@@ -5,7 +5,7 @@ import { STRATEGY_NAMES } from '../aggregate/strategies.js';
 import { DEFAULT_MEMBER_SCHEDULE, MEMBER_SCHEDULES } from '../models/member_schedule.js';
 import { parseSampling } from '../media/sampling.js';
 import { FaceExplainer } from '../pipeline/explain_faces.js';
-import { collectInputs, skippedFilesNote } from '../pipeline/inputs.js';
+import { collectInputsWithNote } from '../pipeline/inputs.js';
 import { Scanner } from '../pipeline/scanner.js';
 import type { ScanResult } from '../pipeline/scan_result.js';
 import type { FaceCrop } from '../types.js';
@@ -38,9 +38,7 @@ export function scanCommand(): Command {
     .action(async (paths: string[], o) => {
       if (o.json && o.csv) throw new InvalidOptionError('choose one of --json and --csv');
       if (o.missingLabel !== undefined && !o.csv) throw new InvalidOptionError('--missing-label goes with --csv');
-      const skipped: string[] = [];
-      const inputs = await collectInputs(paths, (p) => skipped.push(p));
-      const note = skippedFilesNote(skipped);
+      const { inputs, skippedNote: note } = await collectInputsWithNote(paths);
       if (!inputs.length) throw new InvalidOptionError(`no video or image files found in ${paths.join(', ')}${note ? ` (${note})` : ''}`);
       if (note) process.stderr.write(`unmask: ${note}\n`);
       checkScanVisuals(o, inputs.length);

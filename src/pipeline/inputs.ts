@@ -83,6 +83,13 @@ export function inputsFromRows(rows: { path: string; [k: string]: string }[]): M
   );
 }
 
+/** `collectInputs`, plus the one-line note on the files its directory walks left out (if any). */
+export async function collectInputsWithNote(paths: string[]): Promise<{ inputs: MediaInput[]; skippedNote?: string }> {
+  const skipped: string[] = [];
+  const inputs = await collectInputs(paths, (p) => skipped.push(p));
+  return { inputs, skippedNote: skippedFilesNote(skipped) };
+}
+
 /** One line for the files a directory walk left out, or undefined when there were none. */
 export function skippedFilesNote(skipped: readonly string[]): string | undefined {
   if (!skipped.length) return undefined;
