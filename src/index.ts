@@ -7,7 +7,7 @@ export { FaceExplainer, type ExplainOutput } from './pipeline/explain_faces.js';
 export { SCAN_SCHEMA, type ScanResult, type ScanTrack, type ScanFrameScore, type ScanTimings } from './pipeline/scan_result.js';
 export { extractAll, extractOne, DEFAULT_EXTRACT_OPTIONS, EXTRACT_SCHEMA, type ExtractOptions, type ExtractRecord } from './pipeline/extract.js';
 export { analyzeFaces, DEFAULT_FACE_ANALYSIS_OPTIONS, type FaceAnalysis, type FaceAnalysisOptions } from './pipeline/face_analysis.js';
-export { collectInputs, inputsFromRows, type MediaInput } from './pipeline/inputs.js';
+export { collectInputs, collectInputsWithNote, inputsFromRows, type MediaInput } from './pipeline/inputs.js';
 export { probeMedia } from './media/probe.js';
 export { openFrames, type FrameSource } from './media/frame_source.js';
 export { DEFAULT_SAMPLING, parseSampling, sampleFrameIndices, type SamplingPolicy } from './media/sampling.js';
