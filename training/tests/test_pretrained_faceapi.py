@@ -28,15 +28,14 @@ from unmask_train.transfer import load_init
 from tests.onnx_round_trip import assert_grad_cam_round_trip
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def setUpModule():
-    # the weights ship in an npm package: a checkout without `npm ci` (a GPU machine given only the
-    # training folder, say) has none, and these tests say so instead of failing
-    if not (P.FACEAPI_MODEL_DIR / "face_recognition_model-weights_manifest.json").is_file():
-        raise unittest.SkipTest(f"@vladmandic/face-api weights not found under {P.FACEAPI_MODEL_DIR} (run `npm ci` in the repository)")
 DATA = Path(os.environ.get("UNMASK_DATA", REPO.parent / "shared" / "data"))
 CELEBA = DATA / "faces_real" / "celeba"
+
+
+# The weights ship in an npm package: a checkout without `npm ci` (a GPU machine given only the
+# working tree, say) has none, and the tests that read them say so instead of failing.
+needs_weights = unittest.skipUnless((P.FACEAPI_MODEL_DIR / "face_recognition_model-weights_manifest.json").is_file(),
+                                    f"@vladmandic/face-api weights not found under {P.FACEAPI_MODEL_DIR} (run `npm ci` in the repository)")
 
 
 def batch(n: int, size: int, seed: int = 0) -> torch.Tensor:
@@ -47,6 +46,7 @@ def batch(n: int, size: int, seed: int = 0) -> torch.Tensor:
 
 
 class WeightLoadingTest(unittest.TestCase):
+    @needs_weights
     def test_manifest_tensors_fit_the_network(self):
         w = P.read_tfjs_weights()
         self.assertEqual(len(w), 117)
@@ -63,6 +63,7 @@ class WeightLoadingTest(unittest.TestCase):
         self.assertEqual(tuple(d.shape), (2, 128))
         self.assertTrue(bool(torch.isfinite(d).all()))
 
+    @needs_weights
     def test_init_faceapi_loads_the_trunk(self):
         self.assertEqual(default_size("faceres"), 150)
         m = build_model("faceres", 128)
@@ -75,6 +76,7 @@ class WeightLoadingTest(unittest.TestCase):
         np.testing.assert_array_equal(got.detach().permute(2, 3, 1, 0).numpy(), w["conv64_1/conv1/conv/filters"])
         self.assertEqual(int(m.features.bn_calibration_pending), 1)
 
+    @needs_weights
     def test_local_trunk_is_the_full_trunk_cut_short(self):
         # faceres-local loads the blocks it keeps and computes what the full pretrained trunk
         # computes at that depth (eval mode, so the BatchNorms hold face-api's folded scales).
@@ -104,6 +106,7 @@ class WeightLoadingTest(unittest.TestCase):
 
 
 class CalibrationTest(unittest.TestCase):
+    @needs_weights
     def test_first_training_batch_keeps_the_function(self):
         torch.manual_seed(0)
         m = build_model("faceres", 128)
@@ -142,6 +145,7 @@ class CalibrationTest(unittest.TestCase):
 
 
 class ExportTest(unittest.TestCase):
+    @needs_weights
     def test_onnx_round_trip_pretrained(self):
         size = 150
         m = build_model("faceres", size)

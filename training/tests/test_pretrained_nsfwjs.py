@@ -25,14 +25,13 @@ from unmask_train.transfer import load_init
 from tests.onnx_round_trip import assert_grad_cam_round_trip
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def setUpModule():
-    # the weights ship in an npm package: a checkout without `npm ci` (a GPU machine given only the
-    # training folder, say) has none, and these tests say so instead of failing
-    if not (P.NSFWJS_MODEL_DIR / "model.min.js").is_file():
-        raise unittest.SkipTest(f"nsfwjs weights not found under {P.NSFWJS_MODEL_DIR} (run `npm ci` in the repository)")
 SAMPLES = REPO / "node_modules" / "@vladmandic" / "face-api" / "demo"
+
+
+# The weights ship in an npm package: a checkout without `npm ci` (a GPU machine given only the
+# working tree, say) has none, and the tests that read them say so instead of failing.
+needs_weights = unittest.skipUnless((P.NSFWJS_MODEL_DIR / "model.min.js").is_file(),
+                                    f"nsfwjs weights not found under {P.NSFWJS_MODEL_DIR} (run `npm ci` in the repository)")
 
 
 def nsfwjs_input(path: Path) -> torch.Tensor:
@@ -42,6 +41,7 @@ def nsfwjs_input(path: Path) -> torch.Tensor:
 
 
 class WeightLoadingTest(unittest.TestCase):
+    @needs_weights
     def test_manifest_tensors_fit_the_network(self):
         topology, w = P.read_nsfwjs()
         layers = topology["model_config"]["config"]["layers"]
@@ -58,6 +58,7 @@ class WeightLoadingTest(unittest.TestCase):
         net = P.pretrained_nsfw_net()  # raises if a tensor is missing, unused or misshapen
         self.assertEqual(count_params(net.trunk), 2223872)  # Keras: 2,257,984 with the BN moving statistics
 
+    @needs_weights
     def test_init_nsfwjs_loads_the_trunk(self):
         self.assertEqual(default_size("mobilenetv2"), 224)
         m = build_model("mobilenetv2", 96)
@@ -105,6 +106,7 @@ class PortTest(unittest.TestCase):
         self.assertEqual(float(y7[0, 0, 0, 0]), 0.0)
         self.assertEqual(float(y7[0, 0, 1, 1]), 1.0)
 
+    @needs_weights
     def test_whole_network_answers_like_nsfwjs(self):
         net = P.pretrained_nsfw_net()
         with torch.no_grad():
@@ -116,6 +118,7 @@ class PortTest(unittest.TestCase):
 
 
 class ExportTest(unittest.TestCase):
+    @needs_weights
     def test_onnx_round_trip_pretrained(self):
         size = 96
         m = build_model("mobilenetv2", size)
