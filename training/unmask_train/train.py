@@ -11,6 +11,7 @@ Run directory (`--out`, under training/runs/ by convention, gitignored):
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import math
 import random
@@ -588,6 +589,10 @@ def run_training(cfg, make_trainer, calibrate_fn) -> Optional[Dict]:
         summary = calibrate_fn(trainer) if env.is_main else None
         if summary:
             log(env, json.dumps(summary["metrics"]) + f" T={summary['temperature']:.3f}")
+        # Free the DDP model (its reducer holds the process group) while every rank is still here:
+        # freed after the other rank had exited, gloo's teardown hung now and then (tests/test_ddp.py)
+        del trainer
+        gc.collect()
         D.barrier(env)
         return summary
     finally:
