@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { formatModels } from '../src/cli/models_command.js';
 import { describeShippedModels, type ModelSummary } from '../src/models/model_catalog.js';
 import { listShippedModels, readDefaultModelName } from '../src/models/registry.js';
 import { tempDir, writeModel } from './helpers/model_fixtures.js';
@@ -38,6 +39,7 @@ test('describeShippedModels: a broken manifest or ensemble is listed with its er
   await writeModel(dir, 'no-onnx', () => {}, null);
   await writeFile(join(dir, 'bad.manifest.json'), '{"name": 1}');
   await writeFile(join(dir, 'pair.ensemble.json'), JSON.stringify({ schema: 'unmask.ensemble/1', name: 'pair', members: [] }));
+  await writeFile(join(dir, 'stack.ensemble.json'), JSON.stringify({ schema: 'unmask.ensemble/1', name: 'stack', members: ['good.manifest.json', 'good.manifest.json'], weights: [2, 0.5], bias: 0.1 }));
   await writeFile(join(dir, 'default.json'), JSON.stringify({ model: 'good' }));
   const models = await describeShippedModels(dir);
   assert.deepEqual(models.map((m) => [m.name, m.kind, m.isDefault, Boolean(m.error)]), [
@@ -45,6 +47,11 @@ test('describeShippedModels: a broken manifest or ensemble is listed with its er
     ['good', 'frame', true, false],
     ['no-onnx', 'frame', false, true],
     ['pair', 'ensemble', false, true],
+    ['stack', 'ensemble', false, false],
   ]);
+  const stack = models.find((m) => m.name === 'stack')!;
+  assert.deepEqual([stack.members, stack.weights], [['good', 'good'], [2, 0.5]]);
+  assert.equal(models.find((m) => m.name === 'good')!.weights, undefined);
+  assert.match(formatModels(models), /^stack +ensemble +weighted mean of 2\.00 x good \+ 0\.50 x good/m);
   assert.match(models.find((m) => m.name === 'no-onnx')!.error!, /ONNX file missing/);
 });

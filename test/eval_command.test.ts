@@ -14,6 +14,7 @@ import { parse } from 'csv-parse/sync';
 import { readIndexCsv, writeIndexCsv, type IndexRow } from '../src/datasets/index_row.js';
 import { readEvalResults, type EvalResults } from '../src/eval/eval_results.js';
 import { loadManifest } from '../src/models/manifest.js';
+import { readEnsemble } from '../src/models/ensemble_manifest.js';
 import * as fx from './helpers/media_fixtures.js';
 import { writeModel } from './helpers/model_fixtures.js';
 
@@ -197,6 +198,44 @@ test('--fit-calibration writes calibrated manifests that load and point at the s
     const shifted = 1 / (1 + Math.exp(-(Math.log(band.fakeAbove / (1 - band.fakeAbove)) - c.b!)));
     assert.ok(Math.abs(copy.manifest.decision.fakeAbove - shifted) < 1e-9);
   }
+});
+
+test('--fit-stacking writes a stacked ensemble manifest that loads, with its out-of-fold figures', async () => {
+  const out = join(work, 'run1'); // reuses the first test's scan cache
+  const manifest = join(work, 'stacked', 'tiny-ab.ensemble.json');
+  const p = run(out, '--split', 'test', '--calibrate', index, '--fit-stacking', manifest, '--stacking-folds', '2');
+  assert.equal(p.status, 0, p.stderr);
+  const r = await readEvalResults(join(out, 'results.json'));
+  const s = r.stacking!;
+  assert.deepEqual(s.members, ['tiny-a', 'tiny-b']);
+  assert.equal(s.fittedOn, 7); // every input with a face, the val rows included
+  assert.equal(s.folds, 2);
+  assert.ok(s.coef.every(Number.isFinite) && Number.isFinite(s.intercept));
+  assert.ok(s.outOfFold.auc >= 0 && s.outOfFold.auc <= 1 && s.outOfFold.logLoss > 0);
+  assert.equal(s.manifestOut, manifest);
+  const doc = await readEnsemble(manifest);
+  assert.equal(doc.name, 'tiny-ab');
+  assert.deepEqual(doc.members, [modelA, modelB]);
+  assert.deepEqual(doc.weighting.map((w) => w.weight), s.coef.map((c) => 2 * c));
+  assert.ok(doc.weighting.every((w) => w.bias === s.intercept));
+  assert.match(p.stdout, /stacking \(fitted on 7 inputs/);
+  // the manifest scans: eval takes it as a model
+  const again = unmask('eval', index, '--out', out, '--model', manifest, '--sample', 'uniform:3', '--bootstrap', '0', '--threads', '1', '--split', 'test');
+  assert.equal(again.status, 0, again.stderr);
+  const ra = await readEvalResults(join(out, 'results.json'));
+  assert.deepEqual(ra.models.map((m) => m.weight), doc.weighting.map((w) => w.weight));
+
+  for (const [extra, re] of [
+    [['--fit-stacking', join(work, 'x.txt')], /^unmask: --fit-stacking: the ensemble manifest path must end in \.json/],
+    [['--fit-stacking', manifest, '--split', 'test', '--calibration-split', 'val'], /^unmask: --fit-stacking: fold \d's training part does not hold both classes/],
+  ] as [string[], RegExp][]) {
+    const bad = run(out, '--split', 'test', ...extra);
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(lastLine(bad.stderr), re);
+  }
+  const single = unmask('eval', index, '--out', out, '--model', modelA, '--sample', 'uniform:3', '--split', 'test', '--fit-stacking', manifest);
+  assert.equal(single.status, 2);
+  assert.match(lastLine(single.stderr), /^unmask: --fit-stacking needs two or more models/);
 });
 
 test('one class only: outputs are written with null AUC and a note, then a one-line error (exit 2)', async () => {

@@ -22,3 +22,10 @@ export function decideVerdict(prob: number | null, band: DecisionBand): Verdict 
   if (prob < band.realBelow) return 'REAL';
   return 'UNCERTAIN';
 }
+
+/** Component-wise mean of decision bands (the band of an ensemble of models with these bands). */
+export function meanBand(bands: readonly DecisionBand[]): DecisionBand {
+  if (bands.length === 0) throw new RangeError('meanBand needs at least one band');
+  const mean = (pick: (b: DecisionBand) => number) => bands.reduce((s, b) => s + pick(b), 0) / bands.length;
+  return { realBelow: mean((b) => b.realBelow), fakeAbove: mean((b) => b.fakeAbove) };
+}

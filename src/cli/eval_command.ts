@@ -12,10 +12,12 @@ import { readIndexCsv } from '../datasets/index_row.js';
 import type { SamplingPolicy } from '../media/sampling.js';
 import { calibrateMember, type CalibrationMethod } from '../eval/calibrate_models.js';
 import { writeCalibratedManifest } from '../eval/calibrated_manifest.js';
-import { CLUSTER_BY, parseEvalResults, type CalibrationEntry, type EvalResults, type Level } from '../eval/eval_results.js';
+import { CLUSTER_BY, parseEvalResults, type CalibrationEntry, type EvalResults, type Level, type StackingEntry } from '../eval/eval_results.js';
 import { resolveRunModels, runScans, type RunModel } from '../eval/eval_runner.js';
 import { DEFAULT_WORST_COUNT, evaluate, videoScores, type ClusterBy, type EvalInput, type EvalRow } from '../eval/evaluate.js';
 import { selectRows } from '../eval/select_rows.js';
+import { writeStackedManifest } from '../eval/stacked_manifest.js';
+import { DEFAULT_STACKING_FOLDS, fitStacking } from '../eval/stacking.js';
 import { addThumbnails } from '../eval/thumbnails.js';
 import { DEFAULT_MEMBER_SCHEDULE, MEMBER_SCHEDULES, type MemberSchedule } from '../models/member_schedule.js';
 import { InvalidOptionError } from '../util/errors.js';
@@ -47,6 +49,8 @@ interface EvalCliOptions {
   calibrationLimit?: number;
   calibration: CalibrationMethod;
   calibrationLevel: Level;
+  fitStacking?: string;
+  stackingFolds: number;
 }
 
 export function evalCommand(): Command {
@@ -76,6 +80,8 @@ export function evalCommand(): Command {
     .option('--calibration-limit <n>', 'at most n calibration rows (stratified, --seed)', intOption('--calibration-limit'))
     .option('--calibration <method>', 'temperature | platt', choice('--calibration', ['temperature', 'platt'] as const), 'temperature')
     .option('--calibration-level <level>', 'fit on video probabilities (by --strategy) or on face logits: video | frame', choice('--calibration-level', ['video', 'frame'] as const), 'video')
+    .option('--fit-stacking <x.ensemble.json>', 'fit member weights (logistic regression on the models\' calibrated video logits) on the calibration rows (--calibrate, else --calibration-split, default val) and write them as a stacked ensemble manifest')
+    .option('--stacking-folds <k>', 'folds by identity group for the stacking fit\'s out-of-fold figures', intOption('--stacking-folds', 2), DEFAULT_STACKING_FOLDS)
     .action(async (indexPath: string, o: EvalCliOptions) => {
       const t0 = performance.now();
       if (o.calibrate && o.fitCalibration) throw new InvalidOptionError('choose one of --calibrate and --fit-calibration');
@@ -85,6 +91,7 @@ export function evalCommand(): Command {
       if (rows.length === 0) throw new InvalidOptionError(`no rows in ${indexPath}${filterText ? ` with ${filterText}` : ''}`);
       const calRows = await calibrationRows(index, o);
       const models = await resolveRunModels(o.model);
+      if (o.fitStacking) checkStackingTarget(o.fitStacking, models.length); // before a long scan, not after
       const out = resolve(o.out);
       await mkdir(out, { recursive: true });
 
@@ -120,7 +127,8 @@ export function evalCommand(): Command {
         worst: o.worst,
         timings: { seconds: 0, scanned: scans.scanned, cached: scans.cached },
       });
-      if (calRows.length) results.calibration = await calibrate(calInputs, inputs, models, o, out, index, rows);
+      if (calRows.length && (o.calibrate || o.fitCalibration)) results.calibration = await calibrate(calInputs, inputs, models, o, out, index, rows);
+      if (o.fitStacking) results.stacking = await stack(calInputs, models, o, o.calibrate ? resolve(o.calibrate) : index);
       await addThumbnails(results);
       results.timings.seconds = (performance.now() - t0) / 1000;
 
@@ -134,11 +142,11 @@ export function evalCommand(): Command {
     });
 }
 
-/** Rows to fit calibration on: none without --calibrate / --fit-calibration. */
+/** Rows to fit calibration or stacking on: none without --calibrate / --fit-calibration / --fit-stacking. */
 async function calibrationRows(index: string, o: EvalCliOptions): Promise<EvalRow[]> {
-  if (!o.calibrate && !o.fitCalibration) return [];
+  if (!o.calibrate && !o.fitCalibration && !o.fitStacking) return [];
   const source = o.calibrate ? resolve(o.calibrate) : index;
-  const split = o.calibrationSplit ?? (o.fitCalibration ? 'val' : undefined);
+  const split = o.calibrationSplit ?? (o.calibrate ? undefined : 'val');
   const rows = selectRows(await readIndexCsv(source), { split, limit: o.calibrationLimit, seed: o.seed });
   if (rows.length === 0) throw new InvalidOptionError(`no calibration rows in ${source}${split ? ` with split=${split}` : ''}`);
   return rows;
@@ -182,6 +190,33 @@ async function calibrate(
     });
   }
   return entries;
+}
+
+/** @throws InvalidOptionError for a manifest path not ending in .json or fewer than two models. */
+function checkStackingTarget(path: string, models: number): void {
+  if (!path.endsWith('.json')) throw new InvalidOptionError(`--fit-stacking: the ensemble manifest path must end in .json (e.g. x.ensemble.json), got ${path}`);
+  if (models < 2) throw new InvalidOptionError('--fit-stacking needs two or more models');
+}
+
+/** Fits stacking weights on the calibration rows' scans and writes the stacked ensemble manifest. */
+async function stack(calInputs: EvalInput[], models: RunModel[], o: EvalCliOptions, validationIndex: string): Promise<StackingEntry> {
+  const fit = fitStacking(calInputs, models.map((m) => m.entry), { strategy: o.strategy, folds: o.stackingFolds, resamples: o.bootstrap, seed: o.seed });
+  const split = o.calibrationSplit ?? (o.calibrate ? undefined : 'val');
+  const how = `${fit.fittedOn} inputs of ${validationIndex}${split ? ` (split ${split})` : ''}, strategy ${o.strategy}`;
+  const manifestOut = await writeStackedManifest(o.fitStacking!, models.map((m) => m.manifestPath), models.map((m) => m.entry.band), fit, how);
+  return {
+    members: fit.members,
+    coef: fit.coef,
+    intercept: fit.intercept,
+    fittedOn: fit.fittedOn,
+    validationIndex,
+    folds: fit.folds,
+    outOfFold: fit.outOfFold,
+    equalMean: fit.equalMean,
+    aucDifference: fit.difference?.difference ?? null,
+    aucDifferenceCi95: fit.difference?.ci95 ?? null,
+    manifestOut,
+  };
 }
 
 /** After the outputs are written: a one-line error (exit 2) if the run could not measure anything useful. */

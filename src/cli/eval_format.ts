@@ -1,6 +1,6 @@
 /** Text outputs of `unmask eval`: the summary tables on stdout and videos.csv. */
 import { stringify } from 'csv-stringify/sync';
-import type { EvalResults, Evaluation, MetricRecord, VideoScore } from '../eval/eval_results.js';
+import type { EvalResults, Evaluation, MetricRecord, StackingEntry, VideoScore } from '../eval/eval_results.js';
 
 const f3 = (x: number | null | undefined) => (x === null || x === undefined ? '-' : x.toFixed(3));
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
@@ -71,10 +71,23 @@ export function formatSummary(r: EvalResults): string {
       ),
     );
   }
+  if (r.stacking) out.push('', ...formatStacking(r.stacking));
   const notes = [...new Set(all.map((e) => e.metrics.note).filter(Boolean))];
   if (notes.length) out.push('', ...notes.map((n) => `note: ${n}`));
   if (r.failures.length) out.push('', `${r.failures.length} input(s) could not be scanned (listed under "failures" in results.json)`);
   return `${out.join('\n')}\n`;
+}
+
+/** The stacking fit: weights, then its out-of-fold figures against the equal mean. */
+function formatStacking(s: StackingEntry): string[] {
+  const ci = s.aucDifferenceCi95 ? ` [${signed(s.aucDifferenceCi95[0])}, ${signed(s.aucDifferenceCi95[1])}]` : '';
+  return [
+    `stacking (fitted on ${s.fittedOn} inputs of ${s.validationIndex}; not on the evaluated inputs unless they overlap)`,
+    table(['member', 'coefficient'], [...s.members.map((m, i) => [m, f3(s.coef[i])]), ['(intercept)', f3(s.intercept)]]),
+    `out of ${s.folds} folds by identity: video AUC ${f3(s.outOfFold.auc)} / log loss ${f3(s.outOfFold.logLoss)}; equal mean ${f3(s.equalMean.auc)} / ${f3(s.equalMean.logLoss)}` +
+      (s.aucDifference === null ? '' : `; paired AUC difference ${signed(s.aucDifference)}${ci}`),
+    `wrote ${s.manifestOut}`,
+  ];
 }
 
 export const VIDEOS_CSV_COLUMNS = ['path', 'label', 'dataset', 'method', 'compression', 'model', 'strategy', 'verdict', 'probability'] as const;

@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { describeShippedModels, type ModelSummary } from '../models/model_catalog.js';
 
 function row(m: ModelSummary): string[] {
-  const what = m.kind === 'ensemble' ? `mean of ${m.members?.join(' + ') ?? '?'}` : `${m.arch ?? '?'} @ ${m.inputSize ?? '?'} px`;
+  const members = m.weights ? m.members?.map((n, i) => `${m.weights![i].toFixed(2)} x ${n}`) : m.members;
+  const what = m.kind === 'ensemble' ? `${m.weights ? 'weighted ' : ''}mean of ${members?.join(' + ') ?? '?'}` : `${m.arch ?? '?'} @ ${m.inputSize ?? '?'} px`;
   const size = m.onnxBytes === undefined ? '' : `${(m.onnxBytes / 1e6).toFixed(1)} MB`;
   return [m.name + (m.isDefault ? ' (default)' : ''), m.kind, what, size, m.error ? `error: ${m.error}` : ''];
 }
@@ -19,7 +20,7 @@ export function formatModels(models: readonly ModelSummary[]): string {
 export function modelsCommand(): Command {
   return new Command('models')
     .description('list the shipped models (use a name with `scan --model`); the default is marked')
-    .option('--json', 'one JSON document: [{name, isDefault, kind, manifestPath, members | arch, inputSize, onnxBytes, error?}]')
+    .option('--json', 'one JSON document: [{name, isDefault, kind, manifestPath, members, weights? | arch, inputSize, onnxBytes, error?}]')
     .action(async (o: { json?: boolean }) => {
       const models = await describeShippedModels();
       process.stdout.write(o.json ? `${JSON.stringify(models, null, 2)}\n` : formatModels(models));

@@ -125,6 +125,11 @@ export const ModelEntrySchema = z.object({
    * was given one: its members are also scored together under that name (see `scorersFor`).
    */
   ensemble: z.string().optional(),
+  /** Stacked ensemble manifests: this member counts as `weight * logit + bias` in its ensembles (default 1 and 0). */
+  weight: z.number().optional(),
+  bias: z.number().optional(),
+  /** The decision band of its stacked ensemble manifest, used for the ensembles instead of `band`. */
+  ensembleBand: z.object({ realBelow: z.number(), fakeAbove: z.number() }).optional(),
   /** The manifest's kind; absent in results written before it was recorded (read as `frame`). */
   kind: z.enum(['frame', 'clip']).optional(),
 });
@@ -165,6 +170,30 @@ export const CalibrationEntrySchema = z.object({
   note: z.string().optional(),
 });
 export type CalibrationEntry = z.infer<typeof CalibrationEntrySchema>;
+
+const VideoFiguresSchema = z.object({ auc: z.number(), logLoss: z.number() });
+
+/** `unmask eval --fit-stacking`: member weights fitted as a logistic regression (see src/eval/stacking.ts). */
+export const StackingEntrySchema = z.object({
+  /** Member keys, in order. */
+  members: z.array(z.string()),
+  /** P(FAKE) = sigmoid(sum(coef[i] * member i's calibrated video logit) + intercept). */
+  coef: z.array(z.number()),
+  intercept: z.number(),
+  /** Video inputs with a face the fit used, from `validationIndex`. */
+  fittedOn: z.number().int().nonnegative(),
+  validationIndex: z.string(),
+  folds: z.number().int(),
+  /** Out-of-fold (folds by identity group) stacked figures, and the equal mean's on the same inputs. */
+  outOfFold: VideoFiguresSchema,
+  equalMean: VideoFiguresSchema,
+  /** Paired AUC difference, out of fold minus equal mean, with its bootstrap interval over groups. */
+  aucDifference: z.number().nullable(),
+  aucDifferenceCi95: z.tuple([z.number(), z.number()]).nullable(),
+  /** The ensemble manifest written. */
+  manifestOut: z.string(),
+});
+export type StackingEntry = z.infer<typeof StackingEntrySchema>;
 
 export const ComparisonSchema = z.object({
   /** Scorer keys (see `models`, a named ensemble, or 'ensemble'): the difference is `model` minus `baseline`. */
@@ -207,6 +236,7 @@ export const EvalResultsSchema = z.object({
   /** Top-N wrongest videos per model / ensemble. */
   worst: z.array(WorstVideoSchema),
   calibration: z.array(CalibrationEntrySchema).optional(),
+  stacking: StackingEntrySchema.optional(),
   /** With several models: video AUC differences of every pair of scorers (default strategy, all inputs). */
   comparisons: z.array(ComparisonSchema).optional(),
   /** Inputs that could not be scanned. */

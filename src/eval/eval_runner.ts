@@ -66,6 +66,8 @@ export async function resolveRunModels(args: readonly string[]): Promise<RunMode
         temperature: l.manifest.calibration.temperature,
         kind: l.manifest.kind,
         ...(named[i].ensemble ? { ensemble: named[i].ensemble } : {}),
+        ...(named[i].weighting.weight !== 1 || named[i].weighting.bias !== 0 ? { weight: named[i].weighting.weight, bias: named[i].weighting.bias } : {}),
+        ...(named[i].ensembleBand ? { ensembleBand: named[i].ensembleBand } : {}),
       },
     })),
   );

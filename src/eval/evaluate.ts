@@ -17,6 +17,7 @@ import { aggregateVideo, type FrameScore } from '../aggregate/aggregate.js';
 import { logit, sigmoid } from '../aggregate/prob.js';
 import { getStrategy, STRATEGY_NAMES, type AggregationStrategy, type StrategyName, type StrategyOptions } from '../aggregate/strategies.js';
 import type { DecisionBand } from '../models/manifest.js';
+import { meanBand } from '../aggregate/verdict.js';
 import { DEFAULT_MEMBER_SCHEDULE, frameOrdinals, type MemberSchedule, membersForFrame } from '../models/member_schedule.js';
 import { InvalidOptionError } from '../util/errors.js';
 import type { ScanFrameScore, ScanResult } from '../pipeline/scan_result.js';
@@ -153,18 +154,19 @@ export function scorersFor(models: readonly ModelEntry[], schedule: MemberSchedu
 
 /**
  * The ensemble of models `idx`: on each frame, the mean calibrated logit of the members that
- * `unmask scan` runs there under `schedule` (its frame members take turns; clip members always count).
+ * `unmask scan` runs there under `schedule` (its frame members take turns; clip members always count),
+ * each weighted as its stacked ensemble manifest says, with the mean of their (ensembles') bands.
  */
 function meanScorer(key: string, models: readonly ModelEntry[], idx: readonly number[], schedule: MemberSchedule): Scorer {
-  const mean = (pick: (b: DecisionBand) => number) => idx.reduce((s, i) => s + pick(models[i].band), 0) / idx.length;
   const frameIdx = idx.filter((i) => (models[i].kind ?? 'frame') === 'frame');
   const clipIdx = idx.filter((i) => models[i].kind === 'clip');
+  const weighted = (f: ScanFrameScore, i: number) => (models[i].weight ?? 1) * memberLogit(f, i) + (models[i].bias ?? 0);
   return {
     key,
-    band: { realBelow: mean((b) => b.realBelow), fakeAbove: mean((b) => b.fakeAbove) },
+    band: meanBand(idx.map((i) => models[i].ensembleBand ?? models[i].band)),
     frameLogit: (f, ordinal) => {
       const used = [...membersForFrame(schedule, ordinal, frameIdx.length).map((m) => frameIdx[m]), ...clipIdx];
-      return used.reduce((s, i) => s + memberLogit(f, i), 0) / used.length;
+      return used.reduce((s, i) => s + weighted(f, i), 0) / used.length;
     },
   };
 }

@@ -1,10 +1,12 @@
 /**
- * An ensemble of frame classifiers that scores a crop by the mean of its members' calibrated logits.
+ * An ensemble of frame classifiers that scores a crop by the mean of its members' calibrated logits
+ * (each weighted, for a stacked ensemble manifest: see ensemble_manifest.ts).
  */
+import { meanBand } from '../aggregate/verdict.js';
 import type { FaceCrop } from '../types.js';
 import { InvalidOptionError } from '../util/errors.js';
 import { FrameClassifier, type FrameClassifierOptions } from './frame_classifier.js';
-import { expandEnsembleManifests } from './ensemble_manifest.js';
+import { expandEnsembleManifestsNamed, type MemberWeighting, UNWEIGHTED } from './ensemble_manifest.js';
 import type { DecisionBand } from './manifest.js';
 import type { FaceScorer } from './scorer.js';
 
@@ -20,10 +22,19 @@ import type { FaceScorer } from './scorer.js';
 export class Ensemble implements FaceScorer {
   /** Members in the order given. Owned by the ensemble: {@link dispose} disposes them. */
   readonly members: readonly FrameClassifier[];
+  /** How each member counts in the mean (a stacked ensemble manifest's weights; else unweighted). */
+  readonly weighting: readonly MemberWeighting[];
+  /** Per member: the band of the stacked ensemble manifest it came from, which replaces its own. */
+  private readonly bandOverrides: readonly (DecisionBand | undefined)[];
 
-  constructor(members: readonly FrameClassifier[]) {
+  constructor(members: readonly FrameClassifier[], weighting?: readonly MemberWeighting[], bandOverrides?: readonly (DecisionBand | undefined)[]) {
     if (members.length === 0) throw new InvalidOptionError('an ensemble needs at least one model');
+    if ((weighting && weighting.length !== members.length) || (bandOverrides && bandOverrides.length !== members.length)) {
+      throw new InvalidOptionError('an ensemble needs one weighting and one band per member');
+    }
     this.members = [...members];
+    this.weighting = weighting ? [...weighting] : members.map(() => UNWEIGHTED);
+    this.bandOverrides = bandOverrides ? [...bandOverrides] : members.map(() => undefined);
   }
 
   /**
@@ -33,37 +44,34 @@ export class Ensemble implements FaceScorer {
    */
   static async load(manifestPaths: readonly string[], options: FrameClassifierOptions = {}): Promise<Ensemble> {
     if (manifestPaths.length === 0) throw new InvalidOptionError('an ensemble needs at least one model');
-    const paths = await expandEnsembleManifests(manifestPaths);
+    const expanded = await expandEnsembleManifestsNamed(manifestPaths);
     const loaded: FrameClassifier[] = [];
     try {
       // Sequentially: each session spins up its own thread pool.
-      for (const path of paths) loaded.push(await FrameClassifier.load(path, options));
+      for (const m of expanded) loaded.push(await FrameClassifier.load(m.path, options));
     } catch (err) {
       await Promise.all(loaded.map((m) => m.dispose()));
       throw err;
     }
-    return new Ensemble(loaded);
+    return new Ensemble(loaded, expanded.map((m) => m.weighting), expanded.map((m) => m.ensembleBand));
   }
 
   /**
    * Decision band of the ensemble: the component-wise mean of the members' bands (mean of the
-   * `realBelow`s, mean of the `fakeAbove`s). Since each member has `realBelow <= fakeAbove`, so does
-   * the mean. Every band is on the calibrated-probability scale that the averaged calibrated logits
-   * also live on, so the mean is a reasonable default; a band fitted on validation data for the
-   * ensemble itself would be better.
+   * `realBelow`s, mean of the `fakeAbove`s), a member of a stacked ensemble manifest counting with
+   * that manifest's band. Since each band has `realBelow <= fakeAbove`, so does the mean. Every band
+   * is on the calibrated-probability scale that the averaged calibrated logits also live on.
    */
   get band(): DecisionBand {
-    const n = this.members.length;
-    const sum = (pick: (b: DecisionBand) => number) => this.members.reduce((s, m) => s + pick(m.band), 0);
-    return { realBelow: sum((b) => b.realBelow) / n, fakeAbove: sum((b) => b.fakeAbove) / n };
+    return meanBand(this.members.map((m, i) => this.bandOverrides[i] ?? m.band));
   }
 
   /**
-   * Per-crop mean of the members' calibrated logits (`raw / temperature`), in input order. Members
-   * run one after another.
+   * Per-crop mean of the members' (weighted) calibrated logits (`raw / temperature`), in input
+   * order. Members run one after another.
    */
   async predict(crops: FaceCrop[]): Promise<Float32Array> {
-    return meanOfMembers(await this.predictMembers(crops), crops.length);
+    return meanOfMembers(await this.predictMembers(crops), crops.length, this.weighting);
   }
 
   /** Calibrated logits of each member (outer index = member, in `members` order), one after another. */
@@ -85,17 +93,20 @@ export class Ensemble implements FaceScorer {
 }
 
 /**
- * Per-crop mean of the members' calibrated logits. A member that did not score a crop (NaN there,
- * see member_schedule.ts) is left out of that crop's mean; a crop no member scored stays NaN.
+ * Per-crop mean of the members' calibrated logits, member m's logit z counting as
+ * `weighting[m].weight * z + weighting[m].bias` (default: as it is). A member that did not score a
+ * crop (NaN there, see member_schedule.ts) is left out of that crop's mean; a crop no member scored
+ * stays NaN.
  */
-export function meanOfMembers(perMember: readonly Float32Array[], n: number): Float32Array {
+export function meanOfMembers(perMember: readonly Float32Array[], n: number, weighting?: readonly MemberWeighting[]): Float32Array {
   const mean = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let sum = 0;
     let count = 0;
-    for (const logits of perMember) {
+    for (const [m, logits] of perMember.entries()) {
       if (Number.isNaN(logits[i])) continue;
-      sum += logits[i];
+      const w = weighting?.[m] ?? UNWEIGHTED;
+      sum += w.weight * logits[i] + w.bias;
       count++;
     }
     mean[i] = count ? sum / count : Number.NaN;

@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { readEnsembleMembers } from './ensemble_manifest.js';
+import { readEnsemble, UNWEIGHTED } from './ensemble_manifest.js';
 import { loadManifest } from './manifest.js';
 import { listShippedModels, readDefaultModelName, shippedModelsDir } from './registry.js';
 
@@ -17,6 +17,8 @@ export interface ModelSummary {
   manifestPath: string;
   /** Ensembles: member model names (manifest file names without `.manifest.json`), in order. */
   members?: string[];
+  /** Stacked ensembles: each member's weight (see ensemble_manifest.ts), in order. */
+  weights?: number[];
   /** Single models: architecture, input side in pixels, ONNX size in bytes. */
   arch?: string;
   inputSize?: number;
@@ -38,8 +40,10 @@ export async function describeShippedModels(modelsDir: string = shippedModelsDir
     const base = { name: m.name, isDefault: m.name === defaultName, manifestPath: m.manifestPath };
     try {
       if (m.ensemble) {
-        const members = (await readEnsembleMembers(m.manifestPath)).map((p) => basename(p).replace(/\.manifest\.json$/, ''));
-        out.push({ ...base, kind: 'ensemble', members });
+        const e = await readEnsemble(m.manifestPath);
+        const members = e.members.map((p) => basename(p).replace(/\.manifest\.json$/, ''));
+        const stacked = e.weighting.some((w) => w.weight !== UNWEIGHTED.weight || w.bias !== UNWEIGHTED.bias);
+        out.push({ ...base, kind: 'ensemble', members, ...(stacked ? { weights: e.weighting.map((w) => w.weight) } : {}) });
       } else {
         const { manifest, onnxPath } = await loadManifest(m.manifestPath);
         const onnxBytes = await stat(onnxPath).then((s) => s.size, () => undefined);

@@ -32,6 +32,10 @@ export async function openClassifierSession(
   const options: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
     graphOptimizationLevel: 'all',
+    // no CPU memory arena: the arena keeps every batch's peak activations reserved per session; without
+    // it a three-network ensemble peaked at 472 MB instead of 636 MB, for the same scan time
+    // (bench/scan_bench.js, 10 s 1080p clip, 2 cores)
+    enableCpuMemArena: false,
     // idle pool threads sleep instead of spinning: spinning burnt 2x the CPU on a busy 2-core
     // machine (scratch measurement) and starves ffmpeg, which decodes at the same time
     extra: { session: { intra_op: { allow_spinning: '0' } } },

@@ -5,8 +5,9 @@
  * crop, so results, bands and ensembles treat both kinds alike.
  */
 import { ClipClassifier } from '../models/clip_classifier.js';
-import { Ensemble } from '../models/ensemble.js';
-import { expandEnsembleManifests } from '../models/ensemble_manifest.js';
+import { meanBand } from '../aggregate/verdict.js';
+import { Ensemble, meanOfMembers } from '../models/ensemble.js';
+import { expandEnsembleManifestsNamed, type MemberWeighting } from '../models/ensemble_manifest.js';
 import { loadManifest, type DecisionBand, type ModelManifest } from '../models/manifest.js';
 import { parseSampling, type SamplingPolicy } from '../media/sampling.js';
 import type { FaceCrop } from '../types.js';
@@ -25,6 +26,9 @@ export class ScanModels {
     readonly frames: Ensemble | null,
     readonly clips: readonly ClipClassifier[],
     private readonly order: readonly Slot[],
+    /** Per model, in the given order: how it counts in the mean, and its stacked ensemble's band. */
+    private readonly weighting: readonly MemberWeighting[],
+    private readonly bandOverrides: readonly (DecisionBand | undefined)[],
   ) {}
 
   /**
@@ -34,7 +38,8 @@ export class ScanModels {
   static async load(paths: readonly string[], options: ScanModelsOptions = {}): Promise<ScanModels> {
     if (paths.length === 0) throw new InvalidOptionError('a scan needs at least one model');
     // an ensemble manifest (unmask.ensemble/1) stands for its member manifests
-    const manifestPaths = await expandEnsembleManifests(paths);
+    const expanded = await expandEnsembleManifestsNamed(paths);
+    const manifestPaths = expanded.map((m) => m.path);
     const kinds = await Promise.all(manifestPaths.map(async (p) => (await loadManifest(p)).manifest.kind));
     const framePaths = manifestPaths.filter((_, i) => kinds[i] === 'frame');
     const order: Slot[] = [];
@@ -50,7 +55,7 @@ export class ScanModels {
       await Promise.all([frames?.dispose(), ...clips.map((m) => m.dispose())]);
       throw err;
     }
-    return new ScanModels(frames, clips, order);
+    return new ScanModels(frames, clips, order, expanded.map((m) => m.weighting), expanded.map((m) => m.ensembleBand));
   }
 
   /** Manifests of every member, in the given order. */
@@ -60,9 +65,12 @@ export class ScanModels {
 
   /** Mean of the members' bands, component-wise (as {@link Ensemble.band}). */
   get band(): DecisionBand {
-    const bands = this.order.map((s) => (s.kind === 'frame' ? this.frames!.members[s.index].band : this.clips[s.index].band));
-    const mean = (pick: (b: DecisionBand) => number) => bands.reduce((sum, b) => sum + pick(b), 0) / bands.length;
-    return { realBelow: mean((b) => b.realBelow), fakeAbove: mean((b) => b.fakeAbove) };
+    return meanBand(this.order.map((s, i) => this.bandOverrides[i] ?? (s.kind === 'frame' ? this.frames!.members[s.index].band : this.clips[s.index].band)));
+  }
+
+  /** Per-crop ensemble logit from {@link combine}'s per-model logits: their (weighted) mean. */
+  ensembleLogits(perModel: readonly Float32Array[], n: number): Float32Array {
+    return meanOfMembers(perModel, n, this.weighting);
   }
 
   /**

@@ -10,7 +10,7 @@ import type { CropOptions } from '../faces/crop.js';
 import type { FaceDetectorOptions } from '../faces/face_detector_options.js';
 import type { TrackerOptions } from '../faces/tracker.js';
 import { DEFAULT_SAMPLING, type SamplingPolicy } from '../media/sampling.js';
-import { type Ensemble, meanOfMembers } from '../models/ensemble.js';
+import type { Ensemble } from '../models/ensemble.js';
 import { DEFAULT_MEMBER_SCHEDULE, MEMBER_SCHEDULES, type MemberSchedule, membersForFrame } from '../models/member_schedule.js';
 import type { ModelManifest } from '../models/manifest.js';
 import { resolveModel } from '../models/registry.js';
@@ -137,7 +137,7 @@ export class Scanner {
       const t = performance.now();
       // clip models score whole tracks, so they run after tracking
       const perModel = await this.scorer.combine(framePerModel, a.crops, a.framesDecoded);
-      const logits = meanOfMembers(perModel, a.crops.length);
+      const logits = this.scorer.ensembleLogits(perModel, a.crops.length);
       const classifyMs = (classifier?.busyMs ?? 0) + performance.now() - t;
       const samplingWarning = this.scorer.samplingWarning(a.framesDecoded);
       const frameScores = a.crops.map((c, i) => ({ frameIndex: c.frameIndex, trackId: c.trackId, logit: logits[i] }));
