@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadManifest } from '../src/models/manifest.js';
-import { resolveModel } from '../src/models/registry.js';
+import { resolveModel, resolveModels } from '../src/models/registry.js';
 import { scanCropOptions } from '../src/pipeline/scanner.js';
 
 const manifest = async (name: string) => (await loadManifest(await resolveModel(name))).manifest;
@@ -27,7 +27,10 @@ test('a scan hands out the crops it scored: one per result frame, at the model s
     assert.equal(r.status, 'ok');
     assert.ok(r.frames.length >= 2);
     assert.equal(crops.length, r.frames.length);
-    const size = (await manifest('unmask-faceres-pre')).input.size;
+    // the default's members share one crop, cut at the largest input size among them
+    const members = await Promise.all((await resolveModels([])).map(async (p) => (await loadManifest(p)).manifest));
+    const size = scanCropOptions(members).size;
+    assert.equal(size, Math.max(...members.map((m) => m.input.size)));
     crops.forEach((c, i) => {
       assert.equal(c.size, size);
       assert.equal(c.rgb.length, size * size * 3);

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { logit, sigmoid } from '../src/aggregate/prob.js';
 import type { ModelEntry } from '../src/eval/eval_results.js';
 import { scoreInputs, scorersFor, type EvalInput } from '../src/eval/evaluate.js';
-import { meanOfMembers } from '../src/models/ensemble.js';
+import { combineMembers } from '../src/models/member_combine.js';
 import { frameOrdinals, membersForFrame } from '../src/models/member_schedule.js';
 import { Scanner } from '../src/pipeline/scanner.js';
 import type { ScanResult } from '../src/pipeline/scan_result.js';
@@ -31,10 +31,16 @@ describe('membersForFrame and frameOrdinals', () => {
     assert.deepEqual(frameOrdinals([]), []);
   });
 
-  it('meanOfMembers leaves out the members that did not score a crop', () => {
-    const got = meanOfMembers([Float32Array.from([1, NaN, 3]), Float32Array.from([3, 5, NaN])], 3);
-    assert.deepEqual([...got], [2, 5, 3]);
-    assert.ok(Number.isNaN(meanOfMembers([Float32Array.from([NaN])], 1)[0]));
+  it('combineMembers: an unscored member counts with its track mean, else its input mean, else not at all', () => {
+    // crops 0-2 in track 7, crop 3 in track 9; member 0 scored crops 0, 1, 3; member 1 scored crops 0, 2
+    const got = combineMembers([Float32Array.from([1, 3, NaN, 10]), Float32Array.from([5, NaN, 7, NaN])], [7, 7, 7, 9]);
+    assert.deepEqual([...got], [3, (3 + 6) / 2, (2 + 7) / 2, (10 + 6) / 2]);
+    // weights and bias per member: w * z + b, then the mean
+    const w = combineMembers([Float32Array.from([1, 2]), Float32Array.from([3, NaN])], [0, 0], [{ weight: 2, bias: 1 }, { weight: -1, bias: 1 }]);
+    assert.deepEqual([...w], [(3 + -2) / 2, (5 + -2) / 2]);
+    // a member that scored none of the input's crops is left out; a crop no member scored stays NaN
+    assert.deepEqual([...combineMembers([Float32Array.from([4]), Float32Array.from([NaN])], [0])], [4]);
+    assert.ok(Number.isNaN(combineMembers([Float32Array.from([NaN, 1])], [0, 0])[0]));
   });
 });
 
@@ -76,9 +82,11 @@ describe('scanning with a two-member ensemble', () => {
     r.frames.forEach((f, i) => {
       const scored = f.modelProbabilities.flatMap((p, m) => (p === null ? [] : [m]));
       assert.deepEqual(scored, membersForFrame('alternate', ordinals[i], 2), `face ${i} (frame ordinal ${ordinals[i]})`);
-      const mean = scored.reduce((s, m) => s + logit(f.modelProbabilities[m]!), 0) / scored.length;
-      assert.ok(Math.abs(f.probability - sigmoid(mean)) < 1e-6);
     });
+    // each face's probability: the member that scored it, and the other's mean over the track (member_combine.ts)
+    const perMember = [0, 1].map((m) => Float64Array.from(r.frames, (f) => (f.modelProbabilities[m] === null ? Number.NaN : logit(f.modelProbabilities[m]!))));
+    const combined = combineMembers(perMember, r.frames.map((f) => f.trackId));
+    r.frames.forEach((f, i) => assert.ok(Math.abs(f.probability - sigmoid(combined[i])) < 1e-6, `face ${i}`));
 
     // every-frame scores every face with both; eval's alternate ensemble rebuilt from it equals the scan
     const full = await everyFrame.scan(clip);

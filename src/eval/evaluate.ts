@@ -18,6 +18,7 @@ import { logit, sigmoid } from '../aggregate/prob.js';
 import { getStrategy, STRATEGY_NAMES, type AggregationStrategy, type StrategyName, type StrategyOptions } from '../aggregate/strategies.js';
 import type { DecisionBand } from '../models/manifest.js';
 import { meanBand } from '../aggregate/verdict.js';
+import { combineMembers } from '../models/member_combine.js';
 import { DEFAULT_MEMBER_SCHEDULE, frameOrdinals, type MemberSchedule, membersForFrame } from '../models/member_schedule.js';
 import { InvalidOptionError } from '../util/errors.js';
 import type { ScanFrameScore, ScanResult } from '../pipeline/scan_result.js';
@@ -118,8 +119,8 @@ export function clusterKey(row: EvalRow, by: ClusterBy): string {
 export interface Scorer {
   key: string;
   band: DecisionBand;
-  /** Calibrated logit of a scored face; `ordinal`: its frame's 0-based rank among its input's frames with faces. */
-  frameLogit(f: ScanFrameScore, ordinal: number): number;
+  /** Calibrated logit of each scored face of one input, in the order given. */
+  inputLogits(frames: readonly ScanFrameScore[]): number[];
 }
 
 /** Member `i`'s calibrated logit of a face; eval scans run every member on every face. */
@@ -132,11 +133,11 @@ function memberLogit(f: ScanFrameScore, i: number): number {
 /**
  * The scorers of a run: every member by its key; then each named ensemble (the members that one
  * ensemble manifest listed, when the run has other models too), by the manifest's name; then, with
- * several models, the ensemble of all of them. An ensemble scores a face by the mean of its members'
- * calibrated logits, with the mean of their decision bands, as `unmask scan` does.
+ * several models, the ensemble of all of them. An ensemble scores the faces of an input as
+ * `unmask scan` does (src/models/member_combine.ts), with the mean of its members' decision bands.
  */
 export function scorersFor(models: readonly ModelEntry[], schedule: MemberSchedule = DEFAULT_MEMBER_SCHEDULE): Scorer[] {
-  const members: Scorer[] = models.map((m, i) => ({ key: m.key, band: m.band, frameLogit: (f) => memberLogit(f, i) }));
+  const members: Scorer[] = models.map((m, i) => ({ key: m.key, band: m.band, inputLogits: (frames) => frames.map((f) => memberLogit(f, i)) }));
   if (models.length < 2) return members;
   const all = models.map((_, i) => i);
   const taken = new Set([...models.map((m) => m.key), ENSEMBLE_KEY]);
@@ -147,26 +148,30 @@ export function scorersFor(models: readonly ModelEntry[], schedule: MemberSchedu
     let key = name;
     for (let n = 2; taken.has(key); n++) key = `${name}#${n}`;
     taken.add(key);
-    named.push(meanScorer(key, models, idx, schedule));
+    named.push(ensembleScorer(key, models, idx, schedule));
   }
-  return [...members, ...named, meanScorer(ENSEMBLE_KEY, models, all, schedule)];
+  return [...members, ...named, ensembleScorer(ENSEMBLE_KEY, models, all, schedule)];
 }
 
 /**
- * The ensemble of models `idx`: on each frame, the mean calibrated logit of the members that
- * `unmask scan` runs there under `schedule` (its frame members take turns; clip members always count),
- * each weighted as its stacked ensemble manifest says, with the mean of their (ensembles') bands.
+ * The ensemble of models `idx`: on each frame, the members that `unmask scan` runs there under
+ * `schedule` (its frame members take turns; clip members always count), each weighted as its stacked
+ * ensemble manifest says, combined as the scanner combines them ({@link combineMembers}), with the
+ * mean of their (ensembles') bands.
  */
-function meanScorer(key: string, models: readonly ModelEntry[], idx: readonly number[], schedule: MemberSchedule): Scorer {
+function ensembleScorer(key: string, models: readonly ModelEntry[], idx: readonly number[], schedule: MemberSchedule): Scorer {
   const frameIdx = idx.filter((i) => (models[i].kind ?? 'frame') === 'frame');
-  const clipIdx = idx.filter((i) => models[i].kind === 'clip');
-  const weighted = (f: ScanFrameScore, i: number) => (models[i].weight ?? 1) * memberLogit(f, i) + (models[i].bias ?? 0);
+  const weighting = idx.map((i) => ({ weight: models[i].weight ?? 1, bias: models[i].bias ?? 0 }));
   return {
     key,
     band: meanBand(idx.map((i) => models[i].ensembleBand ?? models[i].band)),
-    frameLogit: (f, ordinal) => {
-      const used = [...membersForFrame(schedule, ordinal, frameIdx.length).map((m) => frameIdx[m]), ...clipIdx];
-      return used.reduce((s, i) => s + weighted(f, i), 0) / used.length;
+    inputLogits: (frames) => {
+      const ordinals = frameOrdinals(frames.map((f) => f.frameIndex));
+      const used = ordinals.map((o) => new Set(membersForFrame(schedule, o, frameIdx.length).map((m) => frameIdx[m])));
+      const perMember = idx.map((i) =>
+        Float64Array.from(frames, (f, k) => ((models[i].kind ?? 'frame') === 'clip' || used[k].has(i) ? memberLogit(f, i) : Number.NaN)),
+      );
+      return Array.from(combineMembers(perMember, frames.map((f) => f.trackId), weighting));
     },
   };
 }
@@ -208,8 +213,8 @@ export interface ScoredInput {
 /** Frame scores of every input under `scorer`. */
 export function scoreInputs(inputs: readonly EvalInput[], scorer: Scorer, logitScale = 1): ScoredInput[] {
   return inputs.map(({ row, result }) => {
-    const ordinals = frameOrdinals(result.frames.map((f) => f.frameIndex));
-    const frames = result.frames.map((f, i) => ({ frameIndex: f.frameIndex, trackId: f.trackId, logit: scorer.frameLogit(f, ordinals[i]) * logitScale }));
+    const logits = scorer.inputLogits(result.frames);
+    const frames = result.frames.map((f, i) => ({ frameIndex: f.frameIndex, trackId: f.trackId, logit: logits[i] * logitScale }));
     let best = -1;
     frames.forEach((f, i) => {
       if (best < 0 || f.logit > frames[best].logit) best = i;

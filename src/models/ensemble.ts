@@ -7,6 +7,7 @@ import type { FaceCrop } from '../types.js';
 import { InvalidOptionError } from '../util/errors.js';
 import { FrameClassifier, type FrameClassifierOptions } from './frame_classifier.js';
 import { expandEnsembleManifestsNamed, type MemberWeighting, UNWEIGHTED } from './ensemble_manifest.js';
+import { combineMembers } from './member_combine.js';
 import type { DecisionBand } from './manifest.js';
 import type { FaceScorer } from './scorer.js';
 
@@ -71,7 +72,7 @@ export class Ensemble implements FaceScorer {
    * order. Members run one after another.
    */
   async predict(crops: FaceCrop[]): Promise<Float32Array> {
-    return meanOfMembers(await this.predictMembers(crops), crops.length, this.weighting);
+    return Float32Array.from(combineMembers(await this.predictMembers(crops), crops.map((c) => c.trackId), this.weighting));
   }
 
   /** Calibrated logits of each member (outer index = member, in `members` order), one after another. */
@@ -90,26 +91,4 @@ export class Ensemble implements FaceScorer {
   async dispose(): Promise<void> {
     await Promise.all(this.members.map((m) => m.dispose()));
   }
-}
-
-/**
- * Per-crop mean of the members' calibrated logits, member m's logit z counting as
- * `weighting[m].weight * z + weighting[m].bias` (default: as it is). A member that did not score a
- * crop (NaN there, see member_schedule.ts) is left out of that crop's mean; a crop no member scored
- * stays NaN.
- */
-export function meanOfMembers(perMember: readonly Float32Array[], n: number, weighting?: readonly MemberWeighting[]): Float32Array {
-  const mean = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let sum = 0;
-    let count = 0;
-    for (const [m, logits] of perMember.entries()) {
-      if (Number.isNaN(logits[i])) continue;
-      const w = weighting?.[m] ?? UNWEIGHTED;
-      sum += w.weight * logits[i] + w.bias;
-      count++;
-    }
-    mean[i] = count ? sum / count : Number.NaN;
-  }
-  return mean;
 }

@@ -6,7 +6,8 @@
  */
 import { ClipClassifier } from '../models/clip_classifier.js';
 import { meanBand } from '../aggregate/verdict.js';
-import { Ensemble, meanOfMembers } from '../models/ensemble.js';
+import { Ensemble } from '../models/ensemble.js';
+import { combineMembers } from '../models/member_combine.js';
 import { expandEnsembleManifestsNamed, type MemberWeighting } from '../models/ensemble_manifest.js';
 import { loadManifest, type DecisionBand, type ModelManifest } from '../models/manifest.js';
 import { parseSampling, type SamplingPolicy } from '../media/sampling.js';
@@ -68,9 +69,12 @@ export class ScanModels {
     return meanBand(this.order.map((s, i) => this.bandOverrides[i] ?? (s.kind === 'frame' ? this.frames!.members[s.index].band : this.clips[s.index].band)));
   }
 
-  /** Per-crop ensemble logit from {@link combine}'s per-model logits: their (weighted) mean. */
-  ensembleLogits(perModel: readonly Float32Array[], n: number): Float32Array {
-    return meanOfMembers(perModel, n, this.weighting);
+  /**
+   * Per-crop ensemble logit from {@link combine}'s per-model logits and each crop's track id: their
+   * (weighted) mean, a member that did not score a crop counting with its track mean (member_combine.ts).
+   */
+  ensembleLogits(perModel: readonly Float32Array[], trackIds: readonly number[]): Float64Array {
+    return combineMembers(perModel, trackIds, this.weighting);
   }
 
   /**

@@ -137,7 +137,7 @@ export class Scanner {
       const t = performance.now();
       // clip models score whole tracks, so they run after tracking
       const perModel = await this.scorer.combine(framePerModel, a.crops, a.framesDecoded);
-      const logits = this.scorer.ensembleLogits(perModel, a.crops.length);
+      const logits = this.scorer.ensembleLogits(perModel, a.crops.map((c) => c.trackId));
       const classifyMs = (classifier?.busyMs ?? 0) + performance.now() - t;
       const samplingWarning = this.scorer.samplingWarning(a.framesDecoded);
       const frameScores = a.crops.map((c, i) => ({ frameIndex: c.frameIndex, trackId: c.trackId, logit: logits[i] }));
