@@ -55,6 +55,9 @@ export { runScans, resolveRunModels, type RunScansOptions } from './eval/eval_ru
 export { rocAuc, logLoss, eer, averagePrecision, confusion, accuracy, balancedAccuracy, ece, reliability, rocCurve, prCurve, scoreHistogram } from './eval/metrics.js';
 export { bootstrapCi } from './eval/bootstrap.js';
 export { fitTemperature, fitPlatt } from './eval/calibration.js';
+export { fitStacking, fitLogistic, assignFolds, type StackingFit, type StackingOptions } from './eval/stacking.js';
+export { combineMembers } from './models/member_combine.js';
+export { readEnsemble, type MemberWeighting, type ReadEnsemble } from './models/ensemble_manifest.js';
 export { writeHtmlReport, renderReportHtml, ReportWriteError } from './report/html_report.js';
 export { annotateMedia, AnnotateError, type AnnotateResult } from './render/annotate_video.js';
 export { writeTimeline, renderTimelineSvg, DEFAULT_TIMELINE_SIZE, TimelineRenderError, type TimelineSize } from './render/timeline.js';

@@ -41,6 +41,11 @@ before(async () => {
   // strings that would run script if the report did not escape them
   results.worst[0].path = HOSTILE_PATH;
   results.failures[0].message = HOSTILE_MESSAGE;
+  results.stacking = {
+    members: ['sbi', 'meso'], coef: [0.8, 0.1], intercept: -0.2, fittedOn: 40, validationIndex: '/data/val.csv', folds: 5,
+    outOfFold: { auc: 0.71, logLoss: 0.62 }, equalMean: { auc: 0.69, logLoss: 0.64 }, aucDifference: 0.02, aucDifferenceCi95: [-0.01, 0.05],
+    manifestOut: '/models/x.ensemble.json',
+  };
   const resultsPath = join(dir, 'results.json');
   await writeFile(resultsPath, JSON.stringify(results));
   reportPath = join(dir, 'report.html');
@@ -114,6 +119,8 @@ test('tables have one row per evaluation, strategy, worst video and failure', { 
   assert.equal(await rows('table-failures'), 1);
   assert.equal(await rows('table-models'), 2);
   assert.equal(await rows('table-comparisons'), 3, 'meso - sbi, ensemble - sbi, ensemble - meso');
+  assert.equal(await rows('table-stacking'), 3, 'two members and the intercept');
+  assert.match(await page.locator('#stacking-oof').innerText(), /Out of 5 folds by identity: video AUC 0\.710 \/ log loss 0\.620; equal mean 0\.690 \/ 0\.640; paired AUC difference 0\.020 \[-0\.010, 0\.050\]/);
   const c = results.comparisons![0];
   const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
   const firstComparison = await page.locator('#table-comparisons tbody tr').first().innerText();

@@ -185,6 +185,21 @@ function calibrationTable(r: EvalResults): string {
   return `<section><h2>Calibration</h2>${table('table-calibration', cols, r.calibration)}</section>`;
 }
 
+function stackingSection(r: EvalResults): string {
+  const st = r.stacking;
+  if (!st) return '';
+  type Row = { member: string; coef: number };
+  const rows: Row[] = [...st.members.map((member, i) => ({ member, coef: st.coef[i] })), { member: '(intercept)', coef: st.intercept }];
+  const cols: Column<Row>[] = [
+    { head: 'member', cell: (x) => esc(x.member) },
+    { head: 'coefficient on its calibrated video logit', cell: (x) => num(x.coef), numeric: true },
+  ];
+  const ci = st.aucDifferenceCi95 ? ` [${num(st.aucDifferenceCi95[0])}, ${num(st.aucDifferenceCi95[1])}]` : '';
+  const diff = st.aucDifference === null ? '' : `; paired AUC difference ${num(st.aucDifference)}${ci}`;
+  return `<section><h2>Stacking</h2>${table('table-stacking', cols, rows)}
+<p id="stacking-oof">Fitted on ${st.fittedOn} inputs of <code>${esc(st.validationIndex)}</code>. Out of ${st.folds} folds by identity: video AUC ${num(st.outOfFold.auc)} / log loss ${num(st.outOfFold.logLoss)}; equal mean ${num(st.equalMean.auc)} / ${num(st.equalMean.logLoss)}${diff}. Manifest: <code>${esc(st.manifestOut)}</code></p></section>`;
+}
+
 function comparisonsTable(r: EvalResults): string {
   if (!r.comparisons?.length) return '';
   type C = NonNullable<EvalResults['comparisons']>[number];
@@ -306,6 +321,7 @@ ${LEVELS.map((l) => chartSection(l, charts)).join('\n')}
 <section><h2>Aggregation strategies (video level)</h2><div class="scroll">${strategiesTable(r)}</div></section>
 ${comparisonsTable(r)}
 ${calibrationTable(r)}
+${stackingSection(r)}
 <section><h2>Worst-scored videos</h2><div class="scroll">${worstTable(r)}</div></section>
 ${failuresSection(r)}
 <script type="application/json" id="report-data">${jsonForScript(data)}</script>
