@@ -6,7 +6,7 @@ import { meanBand } from '../aggregate/verdict.js';
 import type { FaceCrop } from '../types.js';
 import { InvalidOptionError } from '../util/errors.js';
 import { FrameClassifier, type FrameClassifierOptions } from './frame_classifier.js';
-import { expandEnsembleManifestsNamed, type MemberWeighting, UNWEIGHTED } from './ensemble_manifest.js';
+import { expandEnsembleManifestsNamed, type ExpandedModel, type MemberWeighting, UNWEIGHTED } from './ensemble_manifest.js';
 import { combineMembers } from './member_combine.js';
 import type { DecisionBand } from './manifest.js';
 import type { FaceScorer } from './scorer.js';
@@ -40,12 +40,17 @@ export class Ensemble implements FaceScorer {
 
   /**
    * Loads every manifest with the same options; an ensemble manifest (`unmask.ensemble/1`, see
-   * ensemble_manifest.ts) counts as its members. If one fails, the members already loaded are
-   * disposed and the error is rethrown.
+   * ensemble_manifest.ts) counts as its members, with its weights and band. If one fails, the
+   * members already loaded are disposed and the error is rethrown.
    */
   static async load(manifestPaths: readonly string[], options: FrameClassifierOptions = {}): Promise<Ensemble> {
     if (manifestPaths.length === 0) throw new InvalidOptionError('an ensemble needs at least one model');
-    const expanded = await expandEnsembleManifestsNamed(manifestPaths);
+    return Ensemble.loadExpanded(await expandEnsembleManifestsNamed(manifestPaths), options);
+  }
+
+  /** {@link load} for model manifests already expanded from their ensemble manifests. */
+  static async loadExpanded(expanded: readonly ExpandedModel[], options: FrameClassifierOptions = {}): Promise<Ensemble> {
+    if (expanded.length === 0) throw new InvalidOptionError('an ensemble needs at least one model');
     const loaded: FrameClassifier[] = [];
     try {
       // Sequentially: each session spins up its own thread pool.

@@ -42,7 +42,7 @@ export class ScanModels {
     const expanded = await expandEnsembleManifestsNamed(paths);
     const manifestPaths = expanded.map((m) => m.path);
     const kinds = await Promise.all(manifestPaths.map(async (p) => (await loadManifest(p)).manifest.kind));
-    const framePaths = manifestPaths.filter((_, i) => kinds[i] === 'frame');
+    const frameModels = expanded.filter((_, i) => kinds[i] === 'frame');
     const order: Slot[] = [];
     let f = 0;
     let c = 0;
@@ -50,7 +50,7 @@ export class ScanModels {
     const clips: ClipClassifier[] = [];
     let frames: Ensemble | null = null;
     try {
-      if (framePaths.length) frames = await Ensemble.load(framePaths, options);
+      if (frameModels.length) frames = await Ensemble.loadExpanded(frameModels, options);
       for (const [i, p] of manifestPaths.entries()) if (kinds[i] === 'clip') clips.push(await ClipClassifier.load(p, options));
     } catch (err) {
       await Promise.all([frames?.dispose(), ...clips.map((m) => m.dispose())]);
