@@ -2,7 +2,7 @@
  * Scan results of an index -> `results.json` (schema unmask.eval/1). Pure: no I/O, no scanning.
  *
  * - Scorers: each ensemble member alone (its calibrated frame logit, recovered from
- *   `modelProbabilities`), plus the ensemble (mean of the members' calibrated logits, as the
+ *   `modelProbabilities`), plus the ensemble (the members combined as the
  *   Scanner does) when there are two or more members. With one model, the ensemble would be the
  *   same numbers, so it is left out.
  * - Frame level: one sample per scored face per frame, labelled with its video's label.

@@ -4,7 +4,7 @@
  * --bagging K --export DIR` or `python -m unmask_train ensemble`). Anywhere a model manifest path is
  * accepted by {@link Ensemble.load} (so `unmask scan --model x.ensemble.json`), it expands into its
  * members, which are then scored exactly like `--model a --model b ...`: the mean of the members'
- * calibrated logits (soft voting).
+ * calibrated logits (soft voting), each weighted when the manifest is a stacked one (below).
  *
  * ```json
  * { "schema": "unmask.ensemble/1", "name": "unmask-b0-bagged",
