@@ -161,16 +161,16 @@ export function scorersFor(models: readonly ModelEntry[], schedule: MemberSchedu
  */
 function ensembleScorer(key: string, models: readonly ModelEntry[], idx: readonly number[], schedule: MemberSchedule): Scorer {
   const frameIdx = idx.filter((i) => (models[i].kind ?? 'frame') === 'frame');
+  const clipIdx = new Set(idx.filter((i) => models[i].kind === 'clip'));
   const weighting = idx.map((i) => ({ weight: models[i].weight ?? 1, bias: models[i].bias ?? 0 }));
   return {
     key,
     band: meanBand(idx.map((i) => models[i].ensembleBand ?? models[i].band)),
     inputLogits: (frames) => {
       const ordinals = frameOrdinals(frames.map((f) => f.frameIndex));
-      const used = ordinals.map((o) => new Set(membersForFrame(schedule, o, frameIdx.length).map((m) => frameIdx[m])));
-      const perMember = idx.map((i) =>
-        Float64Array.from(frames, (f, k) => ((models[i].kind ?? 'frame') === 'clip' || used[k].has(i) ? memberLogit(f, i) : Number.NaN)),
-      );
+      // clip members score every face; frame members the frames the schedule gives them
+      const used = ordinals.map((o) => new Set([...clipIdx, ...membersForFrame(schedule, o, frameIdx.length).map((m) => frameIdx[m])]));
+      const perMember = idx.map((i) => Float64Array.from(frames, (f, k) => (used[k].has(i) ? memberLogit(f, i) : Number.NaN)));
       return Array.from(combineMembers(perMember, frames.map((f) => f.trackId), weighting));
     },
   };
