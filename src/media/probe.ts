@@ -83,8 +83,7 @@ async function probeImage(path: string): Promise<MediaInfo | undefined> {
   }
 }
 
-async function runFfprobe(path: string): Promise<ProbeJson> {
-  const { ffprobe, ffprobeFallback } = mediaTools();
+async function runFfprobe(path: string, ffprobe: string, ffprobeFallback: string | undefined): Promise<ProbeJson> {
   const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', path];
   const run = async (bin: string) => JSON.parse((await execFileAsync(bin, args, { maxBuffer: 16 * 1024 * 1024 })).stdout) as ProbeJson;
   try {
@@ -113,8 +112,9 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
   }
 
   let json: ProbeJson;
+  const { ffprobe, ffprobeFallback } = mediaTools(); // a missing tool is its own error, not the file's
   try {
-    json = await runFfprobe(path);
+    json = await runFfprobe(path, ffprobe, ffprobeFallback);
   } catch (e) {
     // ffprobe prefixes its message with the path, which the error already names
     const last = String((e as { stderr?: string }).stderr ?? '').trim().split('\n').pop() ?? '';

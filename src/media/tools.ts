@@ -7,7 +7,9 @@
  * MPEG-TS files that Debian's ffprobe reads). Override with UNMASK_FFMPEG / UNMASK_FFPROBE.
  */
 import { execFileSync } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { delimiter, join } from 'node:path';
 import { ToolMissingError } from '../util/errors.js';
 
 const require = createRequire(import.meta.url);
@@ -23,18 +25,35 @@ export interface MediaTools {
 
 let cached: MediaTools | undefined;
 
-function onPath(cmd: string): boolean {
+/**
+ * Whether `cmd` is an executable file in a PATH folder. Looked up, not run: starting Debian's
+ * dynamically linked ffmpeg or ffprobe costs about 0.1 s each, and a scan from the CLI paid for
+ * three such starts before its first frame (CPU profile of `unmask scan`).
+ */
+export function onPath(cmd: string, path = process.env.PATH ?? ''): boolean {
+  const names = process.platform === 'win32' ? [cmd, `${cmd}.exe`] : [cmd];
+  return path.split(delimiter).some((dir) => dir !== '' && names.some((n) => isExecutable(join(dir, n))));
+}
+
+function isExecutable(file: string): boolean {
   try {
-    execFileSync(cmd, ['-version'], { stdio: 'ignore' });
-    return true;
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
   } catch {
     return false;
   }
 }
 
-/** The path if that binary runs here (the npm package may lack a build for this platform). */
-function runnable(path: string | undefined): string | undefined {
-  return path && onPath(path) ? path : undefined;
+/** Major version from `<binary> -version`, or undefined when the binary does not run. */
+function majorVersion(binary: string): number | undefined {
+  let out: string;
+  try {
+    out = execFileSync(binary, ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return undefined;
+  }
+  const m = /version n?(\d+)\./.exec(out);
+  return m ? Number(m[1]) : 0;
 }
 
 function packaged(pkg: string): string | undefined {
@@ -45,21 +64,34 @@ function packaged(pkg: string): string | undefined {
   }
 }
 
-function majorVersion(ffmpeg: string): number {
-  const out = execFileSync(ffmpeg, ['-version'], { encoding: 'utf8' });
-  const m = /version n?(\d+)\./.exec(out);
-  return m ? Number(m[1]) : 0;
+/** ffmpeg and its major version from one start: the override, else PATH's, else the npm package's. */
+function findFfmpeg(): { ffmpeg: string; major: number } | undefined {
+  const candidates = process.env.UNMASK_FFMPEG
+    ? [process.env.UNMASK_FFMPEG]
+    : [onPath('ffmpeg') ? 'ffmpeg' : undefined, packaged('@ffmpeg-installer/ffmpeg')];
+  for (const ffmpeg of candidates) {
+    const major = ffmpeg ? majorVersion(ffmpeg) : undefined;
+    if (ffmpeg && major !== undefined) return { ffmpeg, major };
+  }
+  return undefined;
 }
 
 export function mediaTools(): MediaTools {
   if (cached) return cached;
-  const ffmpeg =
-    process.env.UNMASK_FFMPEG ?? (onPath('ffmpeg') ? 'ffmpeg' : packaged('@ffmpeg-installer/ffmpeg'));
+  const found = findFfmpeg();
+  // the npm package may lack a build for this platform, so its ffprobe is run once (a static
+  // binary: about 0.01 s) before it is preferred
+  const npmProbe = packaged('@ffprobe-installer/ffprobe');
   const ffprobe =
-    process.env.UNMASK_FFPROBE ?? (runnable(packaged('@ffprobe-installer/ffprobe')) ?? (onPath('ffprobe') ? 'ffprobe' : undefined));
-  if (!ffmpeg) throw new ToolMissingError('ffmpeg not found: install ffmpeg or reinstall unmask\'s dependencies');
+    process.env.UNMASK_FFPROBE ?? (npmProbe && majorVersion(npmProbe) !== undefined ? npmProbe : onPath('ffprobe') ? 'ffprobe' : undefined);
+  if (!found) {
+    const override = process.env.UNMASK_FFMPEG;
+    throw new ToolMissingError(
+      override ? `UNMASK_FFMPEG=${override} does not run as ffmpeg` : 'ffmpeg not found: install ffmpeg or reinstall unmask\'s dependencies',
+    );
+  }
   if (!ffprobe) throw new ToolMissingError('ffprobe not found: install ffmpeg or reinstall unmask\'s dependencies');
   const fallback = !process.env.UNMASK_FFPROBE && ffprobe !== 'ffprobe' && onPath('ffprobe') ? 'ffprobe' : undefined;
-  cached = { ffmpeg, ffprobe, ...(fallback ? { ffprobeFallback: fallback } : {}), ffmpegMajor: majorVersion(ffmpeg) };
+  cached = { ffmpeg: found.ffmpeg, ffprobe, ...(fallback ? { ffprobeFallback: fallback } : {}), ffmpegMajor: found.major };
   return cached;
 }
