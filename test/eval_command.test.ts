@@ -286,3 +286,42 @@ test('cache fingerprint: defaults spelled out or left out are one key; other sam
   assert.notEqual(cacheFingerprint(models, { sampling: { kind: 'uniform', count: 4 }, detector: {}, tracker: {} }), implicit);
   assert.notEqual(cacheFingerprint(await resolveRunModels([modelA, modelB]), { sampling, detector: {}, tracker: {} }), implicit);
 });
+
+test('two ensembles sharing members: each network is scanned once, its scores fill every slot it has', async () => {
+  const { distinctManifests } = await import('../src/eval/eval_runner.js');
+  assert.deepEqual(distinctManifests([{ manifestPath: 'a' }, { manifestPath: 'b' }, { manifestPath: 'a' }, { manifestPath: 'c' }, { manifestPath: 'b' }]), {
+    paths: ['a', 'b', 'c'],
+    slots: [0, 1, 0, 2, 1],
+  });
+  const dir = join(work, 'shared-members');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(dir, { recursive: true });
+  const equal = join(dir, 'ab-equal.ensemble.json');
+  const weighted = join(dir, 'ab-weighted.ensemble.json');
+  writeFileSync(equal, JSON.stringify({ schema: 'unmask.ensemble/1', name: 'ab-equal', members: [modelA, modelB] }));
+  writeFileSync(weighted, JSON.stringify({ schema: 'unmask.ensemble/1', name: 'ab-weighted', members: [modelA, modelB], weights: [1.5, 0.5], bias: 0.2 }));
+  const out = join(work, 'shared');
+  const p = unmask('eval', index, '--out', out, '--model', equal, '--model', weighted, '--sample', 'uniform:3', '--bootstrap', '0', '--threads', '1', '--split', 'test');
+  assert.equal(p.status, 0, p.stderr);
+  const cacheDir = join(out, 'cache');
+  const lines = readdirSync(cacheDir).filter((f) => f.endsWith('.jsonl')).flatMap((f) => readFileSync(join(cacheDir, f), 'utf8').split('\n').filter(Boolean));
+  const results = lines.map((l) => JSON.parse(l).result);
+  const frames = results.flatMap((r) => r.frames as { modelProbabilities: number[] }[]);
+  assert.ok(frames.length > 0);
+  assert.ok(results.every((r) => r.models.length === 4), 'a model per slot');
+  for (const f of frames) assert.deepEqual(f.modelProbabilities.slice(2), f.modelProbabilities.slice(0, 2));
+  // the same per-input scores as a run of the two networks alone (the first test's cache: nothing rescanned)
+  const aloneOut = join(work, 'run1');
+  const ap = unmask('eval', index, '--out', aloneOut, '--model', modelA, '--model', modelB, '--sample', 'uniform:3', '--bootstrap', '0', '--threads', '1', '--split', 'test');
+  assert.equal(ap.status, 0, ap.stderr);
+  const r = await readEvalResults(join(out, 'results.json'));
+  assert.deepEqual(r.models.map((m) => m.weight), [undefined, undefined, 1.5, 0.5]);
+  const ra = await readEvalResults(join(aloneOut, 'results.json'));
+  const scores = (res: EvalResults, key: string) =>
+    res.videos.filter((v) => v.model === key).map((v) => [v.path, v.probability] as const).sort((x, y) => x[0].localeCompare(y[0]));
+  assert.ok(scores(ra, 'tiny-a').length > 0);
+  for (const slot of [0, 2]) assert.deepEqual(scores(r, r.models[slot].key), scores(ra, 'tiny-a'));
+  for (const slot of [1, 3]) assert.deepEqual(scores(r, r.models[slot].key), scores(ra, 'tiny-b'));
+  // the equal ensemble of the shared networks scores as the ensemble of the two alone
+  assert.deepEqual(scores(r, 'ab-equal'), scores(ra, 'ensemble'));
+});

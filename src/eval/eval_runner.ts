@@ -224,8 +224,9 @@ export async function runScans(rows: readonly EvalRow[], o: RunScansOptions): Pr
   const todo = [...stats.keys()].filter((p) => !results.has(p));
   o.onStart?.(todo.length, cached);
   if (todo.length) {
+    const { paths, slots } = distinctManifests(o.models);
     const scanner = await Scanner.create({
-      models: o.models.map((m) => m.manifestPath),
+      models: paths,
       sampling: o.settings.sampling,
       detector: o.settings.detector,
       tracker: o.settings.tracker,
@@ -235,7 +236,7 @@ export async function runScans(rows: readonly EvalRow[], o: RunScansOptions): Pr
     });
     try {
       for (const p of todo) {
-        const result = await scanner.scan(p);
+        const result = spreadToSlots(await scanner.scan(p), slots, o.models);
         await cache.put(p, stats.get(p) ?? null, result);
         results.set(p, result);
         o.onScanned?.(p);
@@ -245,4 +246,33 @@ export async function runScans(rows: readonly EvalRow[], o: RunScansOptions): Pr
     }
   }
   return { inputs: rows.map((row) => ({ row, result: results.get(row.path)! })), scanned: todo.length, cached, cacheFile: cache.file };
+}
+
+/**
+ * The distinct manifests of a run, in first-seen order, and for each model the index of its
+ * manifest among them. Two ensembles that share a member (comparing stacks of the same networks)
+ * list it twice; it is scanned once.
+ */
+export function distinctManifests(models: readonly Pick<RunModel, 'manifestPath'>[]): { paths: string[]; slots: number[] } {
+  const paths: string[] = [];
+  const slots = models.map((m) => {
+    const at = paths.indexOf(m.manifestPath);
+    return at >= 0 ? at : paths.push(m.manifestPath) - 1;
+  });
+  return { paths, slots };
+}
+
+/**
+ * A scan of the distinct manifests seen as a scan of every model of the run: `models` and each
+ * face's `modelProbabilities` in the run's order, a shared network's score in each of its slots
+ * (what the cache stores and evaluation reads). The scan's own combined probability stays that of
+ * the distinct networks; evaluation recombines the members itself.
+ */
+export function spreadToSlots(result: ScanResult, slots: readonly number[], models: readonly RunModel[]): ScanResult {
+  if (slots.every((j, i) => j === i) && result.models.length === slots.length) return result;
+  return {
+    ...result,
+    models: models.map((m) => ({ name: m.entry.name, version: m.entry.version })),
+    frames: result.frames.map((f) => ({ ...f, modelProbabilities: slots.map((j) => f.modelProbabilities[j]) })),
+  };
 }
