@@ -269,7 +269,7 @@ export function distinctManifests(models: readonly Pick<RunModel, 'manifestPath'
  * the distinct networks; evaluation recombines the members itself.
  */
 export function spreadToSlots(result: ScanResult, slots: readonly number[], models: readonly RunModel[]): ScanResult {
-  if (slots.every((j, i) => j === i) && result.models.length === slots.length) return result;
+  if (slots.every((j, i) => j === i)) return result; // no network listed twice
   return {
     ...result,
     models: models.map((m) => ({ name: m.entry.name, version: m.entry.version })),

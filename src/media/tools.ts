@@ -76,14 +76,21 @@ function findFfmpeg(): { ffmpeg: string; major: number } | undefined {
   return undefined;
 }
 
+/**
+ * ffprobe: the override, else the npm package's static build if it runs here (the package may lack a
+ * build for this platform; starting it costs about 0.01 s), else PATH's.
+ */
+function findFfprobe(): string | undefined {
+  if (process.env.UNMASK_FFPROBE) return process.env.UNMASK_FFPROBE;
+  const npmProbe = packaged('@ffprobe-installer/ffprobe');
+  if (npmProbe && majorVersion(npmProbe) !== undefined) return npmProbe;
+  return onPath('ffprobe') ? 'ffprobe' : undefined;
+}
+
 export function mediaTools(): MediaTools {
   if (cached) return cached;
   const found = findFfmpeg();
-  // the npm package may lack a build for this platform, so its ffprobe is run once (a static
-  // binary: about 0.01 s) before it is preferred
-  const npmProbe = packaged('@ffprobe-installer/ffprobe');
-  const ffprobe =
-    process.env.UNMASK_FFPROBE ?? (npmProbe && majorVersion(npmProbe) !== undefined ? npmProbe : onPath('ffprobe') ? 'ffprobe' : undefined);
+  const ffprobe = findFfprobe();
   if (!found) {
     const override = process.env.UNMASK_FFMPEG;
     throw new ToolMissingError(
