@@ -4,13 +4,8 @@ import { mkdtemp, mkdir, writeFile, rm, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  buildDevSetIndex,
-  readIndexCsv,
-  writeIndexCsv,
-  DatasetIndexError,
-  type IndexRow,
-} from '../src/datasets/dev_set.js';
+import { buildDevSetIndex } from '../src/datasets/dev_set.js';
+import { readIndexCsv, writeIndexCsv, DatasetIndexError, type IndexRow } from '../src/datasets/index_row.js';
 
 const TOP_HEADER = 'file,media,label,dataset,original_if_known,width,height,frames,fps,duration_s,bytes,sha256';
 

@@ -18,7 +18,7 @@ import { indexDataset, type IndexProblem, type IndexReport } from '../src/datase
 import { componentKeys, splitByGroupHash, splitForId } from '../src/datasets/indexers/group_split.js';
 import { formatIndexSummary } from '../src/datasets/indexers/report.js';
 import { dfdcSplitForPart } from '../src/datasets/indexers/dfdc.js';
-import { DatasetIndexError } from '../src/datasets/dev_set.js';
+import { DatasetIndexError } from '../src/datasets/index_row.js';
 import { InputNotFoundError, InvalidOptionError } from '../src/util/errors.js';
 
 const execFileAsync = promisify(execFile);

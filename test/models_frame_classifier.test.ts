@@ -4,7 +4,6 @@
  * of its normalised pixels.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FrameClassifier } from '../src/models/frame_classifier.js';

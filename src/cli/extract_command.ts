@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readIndexCsv } from '../datasets/dev_set.js';
+import { readIndexCsv } from '../datasets/index_row.js';
 import { parseSampling } from '../media/sampling.js';
 import { extractAll } from '../pipeline/extract.js';
 import { collectInputsWithNote, inputsFromRows, type MediaInput } from '../pipeline/inputs.js';

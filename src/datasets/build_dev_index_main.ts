@@ -2,7 +2,8 @@
  * Node entry: build the development-set index CSV.
  *   node dist/src/datasets/build_dev_index_main.js <dataRoot> <out.csv>
  */
-import { buildDevSetIndex, writeIndexCsv, type IndexRow } from './dev_set.js';
+import { buildDevSetIndex } from './dev_set.js';
+import { writeIndexCsv, type IndexRow } from './index_row.js';
 import { UnmaskError } from '../util/errors.js';
 
 function summary(rows: readonly IndexRow[]): string {

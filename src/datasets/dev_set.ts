@@ -17,19 +17,6 @@ import { access } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { DatasetIndexError, readCsvRecords, type CsvRecord, type IndexRow, type Label, type Split } from './index_row.js';
 
-// The row type and its CSV format live in index_row.ts; re-exported so existing imports keep working.
-export {
-  DatasetIndexError,
-  INDEX_COLUMNS,
-  IndexRowSchema,
-  SPLITS,
-  readIndexCsv,
-  writeIndexCsv,
-  type IndexRow,
-  type Label,
-  type Split,
-} from './index_row.js';
-
 /**
  * The split rule: DFDC is held out for cross-dataset validation; the FF++ c40 videos are a
  * video-level test set (the only multi-frame videos of both classes, used to choose the aggregation

@@ -112,7 +112,7 @@ interface OperatingPoint {
 }
 
 function operatingPoints(labels: readonly BinaryLabel[], scores: readonly number[]): OperatingPoint[] {
-  const order = scores.map((s, i) => i).sort((a, b) => scores[b] - scores[a]);
+  const order = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a]);
   const out: OperatingPoint[] = [];
   let tp = 0, fp = 0;
   for (let k = 0; k < order.length; k++) {

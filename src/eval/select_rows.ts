@@ -1,5 +1,5 @@
 /** Which index rows an evaluation uses: filters by split and data set, and a seeded, label-stratified subset. */
-import type { IndexRow } from '../datasets/dev_set.js';
+import type { IndexRow } from '../datasets/index_row.js';
 import { seededRandom } from './bootstrap.js';
 import type { EvalRow } from './evaluate.js';
 

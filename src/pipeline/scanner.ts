@@ -249,16 +249,6 @@ class StreamingClassifier {
   }
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** One-shot: loads the models, scans one input, frees everything. Prefer a Scanner for many inputs. */
 export async function scanVideo(path: string, options: Partial<ScanOptions> = {}): Promise<ScanResult> {
   const scanner = await Scanner.create(options);

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-import torch
 from torch import nn
 from torch.utils.data import DataLoader
 

@@ -39,7 +39,6 @@ dict, so a resumed run does not re-calibrate.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
