@@ -126,12 +126,18 @@ console.log(`model load (once per process): ${loadS.toFixed(2)} s`);
 console.log(`scan (median of ${runs}): total ${s(t.totalMs)} s = probe ${s(t.probeMs)} + decode wait ${s(t.decodeWaitMs)} + detect ${s(t.detectMs)} + crop ${s(t.cropMs)} + track ${s(t.trackMs)} + classify ${s(t.classifyMs)}`);
 console.log(`faces: ${best.frames.length} in ${best.framesDecoded} frames, ${best.tracks.length} tracks, verdict ${best.verdict}`);
 {
-  // which decode path the scan took (reference frames skip about half the decoding; see src/media/reference_frames.ts)
+  // which decode path the scan took (reference frames skip about half the decoding, see
+  // src/media/reference_frames.ts; long videos seek to each sample, see src/media/seek_decode.ts)
   const src = await openFrames(clip, scanner.options.sampling, { recycleFrames: true });
   const got: number[] = [];
   for await (const f of src.frames) got.push(f.index);
   const moved = got.filter((g, i) => g !== src.indices[i]).length;
-  console.log(`decoding: ${src.report.referenceFramesOnly ? `on reference frames (${moved} of ${got.length} samples moved to a later frame)` : 'exact frame numbers'}`);
+  const how = src.report.seeked
+    ? 'one seek per sample (exact frame numbers)'
+    : src.report.referenceFramesOnly
+      ? `on reference frames (${moved} of ${got.length} samples moved to a later frame)`
+      : 'exact frame numbers';
+  console.log(`decoding: ${how}`);
 }
 const ratio = median(wallRatios);
 console.log(`scan / decode-to-null: ${ratio.toFixed(2)} (median of ${runs} back-to-back pairs: ${wallRatios.map((x) => x.toFixed(2)).join(' ')}; target <= 1.5)`);

@@ -47,6 +47,12 @@ export interface DecodeOptions {
    * sampling policies (`uniform`, `fps`) unless they say `exact`.
    */
   skipNonReference?: boolean;
+  /**
+   * Decode each sample by seeking to it (seek_decode.ts) instead of one pass over the video: `true`
+   * whenever the file allows exact seeks, `false` never. Default: when the samples are at least
+   * SEEK_MIN_GAP_S apart (long videos), where seeking costs less. Seeked frames are exact.
+   */
+  seek?: boolean;
 }
 
 /** What a decode pass reports after its last frame. */
@@ -57,6 +63,8 @@ export interface DecodeReport {
   warning?: string;
   /** True when the pass skipped non-reference frames (samples moved to decoded frames). */
   referenceFramesOnly?: boolean;
+  /** True when each sample was decoded by seeking to it (seek_decode.ts). */
+  seeked?: boolean;
 }
 
 /**
@@ -111,17 +119,38 @@ export function previewSize(width: number, height: number): { width: number; hei
  * each down (area averaging) and stack it below the frame (see stacked_frame.ts).
  */
 export function decodeFilter(indices: number[], layout: StackedLayout, plan?: ReferenceFramePlan, videoStream = 0): string {
-  const input = `[0:v:${videoStream}]`;
-  const select = plan
-    ? `${input}select='${selectAtOrAfterExpression(indices, plan)}',showinfo=checksum=0`
-    : `${input}select='${selectExpression(indices)}'`;
+  const select = plan ? `select='${selectAtOrAfterExpression(indices, plan)}',showinfo=checksum=0` : `select='${selectExpression(indices)}'`;
+  return stackFilter(videoStream, layout, select);
+}
+
+/**
+ * The video stream `videoStream`, through the filters of `chain` (if any), in the layout's pixel
+ * format, with the detector preview stacked below when the layout has one.
+ */
+export function stackFilter(videoStream: number, layout: StackedLayout, chain?: string): string {
+  const head = `[0:v:${videoStream}]${chain ? `${chain},` : ''}format=${layout.format}`;
   const p = layout.preview;
-  if (!p) return `${select},format=${layout.format}[out]`;
+  if (!p) return `${head}[out]`;
   return (
-    `${select},format=${layout.format},split=2[full][small];` +
+    `${head},split=2[full][small];` +
     `[small]scale=${p.width}:${p.height}:flags=area,format=${layout.format},pad=${layout.width}:${p.height}:0:0[strip];` +
     `[full][strip]vstack=inputs=2[out]`
   );
+}
+
+/**
+ * How a video's frames travel from ffmpeg: 4:2:0 with even sides stays YUV (stacking needs whole
+ * chroma rows); anything else comes as RGB.
+ */
+export function frameLayout(info: MediaInfo): StackedLayout {
+  const { width, height } = info;
+  const keepYuv = info.pixelFormat === 'yuv420p' && width % 2 === 0 && height % 2 === 0;
+  return { format: keepYuv ? 'yuv420p' : 'rgb24', width, height, preview: previewSize(width, height) };
+}
+
+/** ffmpeg decoder threads: one less than the CPUs (at least 1), unless the caller says. */
+export function decoderThreads(options: DecodeOptions): number {
+  return options.decoderThreads ?? Math.max(1, availableParallelism() - 1);
 }
 
 /**
@@ -145,9 +174,7 @@ export async function* decodeVideoFrames(
   if (indices.length === 0) throw new NoFramesError(info.path, 'the sampling policy selected no frames');
   const { ffmpeg, ffmpegMajor } = mediaTools();
   const { width, height } = info;
-  // 4:2:0 with even sides stays YUV (stacking needs whole chroma rows); anything else comes as RGB
-  const keepYuv = info.pixelFormat === 'yuv420p' && width % 2 === 0 && height % 2 === 0;
-  const layout: StackedLayout = { format: keepYuv ? 'yuv420p' : 'rgb24', width, height, preview: previewSize(width, height) };
+  const layout = frameLayout(info);
   // ffmpeg 4.1 (the npm fallback binary) has no -fps_mode; -vsync 0 passes frames through unchanged.
   const passthrough = ffmpegMajor >= 5 ? ['-fps_mode', 'passthrough'] : ['-vsync', '0'];
   const plan = options.skipNonReference ? referenceFramePlan(info, indices, ffmpegMajor) : undefined;
@@ -159,7 +186,7 @@ export async function* decodeVideoFrames(
     ...(plan ? ['-loglevel', 'level+info', '-skip_frame', 'noref'] : ['-v', 'error']),
     // leave one core to inference: measured on 2 cores, 1 decoder thread instead of ffmpeg's default
     // cut a scan's CPU by ~0.1 s and its wall time by ~5% (npm run bench)
-    '-threads', String(options.decoderThreads ?? Math.max(1, availableParallelism() - 1)),
+    '-threads', String(decoderThreads(options)),
     '-i', info.path,
     '-an', '-sn', '-dn',
     '-filter_complex', decodeFilter(indices, layout, plan, info.videoStream),

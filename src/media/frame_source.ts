@@ -3,6 +3,7 @@ import type { Frame } from '../types.js';
 import { type DecodeOptions, type DecodeReport, decodeImage, decodeVideoFrames } from './decode.js';
 import type { MediaInfo } from './media_info.js';
 import { probeMedia } from './probe.js';
+import { decodeFramesBySeeking, prefersSeeking, seekable } from './seek_decode.js';
 import { allowsNearbyFrames, DEFAULT_SAMPLING, type SamplingPolicy, sampleFrameIndices } from './sampling.js';
 
 export interface FrameSource {
@@ -10,6 +11,7 @@ export interface FrameSource {
   /**
    * Frame indices the sampling policy asked for. Spread-out policies (uniform, fps, unless `exact`)
    * may decode the first reference frame at or after each instead: the frames carry their true index.
+   * Samples of long videos, far apart, are decoded by seeking to each (exact).
    */
   indices: number[];
   frames: AsyncIterable<Frame>;
@@ -34,5 +36,8 @@ export async function openFrames(
   }
   const indices = sampleFrameIndices(sampling, info.frameCount, info.fps);
   const decode: DecodeOptions = { skipNonReference: allowsNearbyFrames(sampling), ...options };
-  return { info, indices, frames: decodeVideoFrames(info, indices, report, decode), report };
+  // far-apart samples of a long video: a seek per sample instead of decoding the whole video
+  const seek = decode.seek === undefined ? prefersSeeking(info, indices) : decode.seek && seekable(info);
+  const frames = seek ? decodeFramesBySeeking(info, indices, report, decode) : decodeVideoFrames(info, indices, report, decode);
+  return { info, indices, frames, report };
 }

@@ -23,4 +23,8 @@ export interface MediaInfo {
   constantFrameRate?: boolean;
   /** Videos: which of the file's video streams is decoded (ffmpeg's `v:N`); cover pictures are passed over. Default 0. */
   videoStream?: number;
+  /** Videos: the container as ffprobe names it (e.g. `mov,mp4,m4a,3gp,3g2,mj2`). */
+  container?: string;
+  /** Videos: seconds from the file's start to the video stream's first frame (ffmpeg's `-ss` counts from the file's start). */
+  videoStartS?: number;
 }

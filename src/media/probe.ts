@@ -32,6 +32,7 @@ interface ProbeStream {
   color_space?: string;
   pix_fmt?: string;
   duration?: string;
+  start_time?: string;
   tags?: Record<string, string>;
   side_data_list?: { rotation?: number }[];
   /** attached_pic = 1 marks a cover picture (an MP3's album art, say), not the media's picture. */
@@ -39,7 +40,7 @@ interface ProbeStream {
 }
 interface ProbeJson {
   streams?: ProbeStream[];
-  format?: { duration?: string; format_name?: string };
+  format?: { duration?: string; format_name?: string; start_time?: string };
 }
 
 function parseRate(r: string | undefined): number {
@@ -47,6 +48,12 @@ function parseRate(r: string | undefined): number {
   const [n, d] = r.split('/').map(Number);
   if (!d) return n || 0;
   return n / d;
+}
+
+/** Seconds from the file's start to its video stream's first frame, when both are known. */
+function startOffset(stream: string | undefined, format: string | undefined): number | undefined {
+  const v = Number(stream ?? NaN), f = Number(format ?? NaN);
+  return Number.isFinite(v) && Number.isFinite(f) ? Math.max(0, v - f) : undefined;
 }
 
 function rotationOf(s: ProbeStream): number {
@@ -168,5 +175,7 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     pixelFormat: video.pix_fmt ?? 'unknown',
     constantFrameRate: avgRate > 0 && nominalRate > 0 && Math.abs(avgRate - nominalRate) <= 1e-3 * nominalRate,
     videoStream: videos.indexOf(video),
+    container: json.format?.format_name,
+    videoStartS: startOffset(video.start_time, json.format?.start_time),
   };
 }

@@ -97,6 +97,34 @@ export async function bFrameClip(kind: 'mp4' | 'ts' | 'hevc' = 'mp4'): Promise<s
   }
 }
 
+/**
+ * The B-frame clip with its video starting 0.7 s after the file's start (an audio track first), in
+ * MP4 or Matroska: a seek must count from the file's start, not from the video's first frame.
+ */
+export async function audioFirstClip(kind: 'mp4' | 'mkv'): Promise<string> {
+  const src = (await bFrameClip('mp4'))!;
+  return once(`audio_first.${kind}`, (out) =>
+    ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=5', '-itsoffset', '0.7', '-i', src,
+      '-map', '1:v', '-map', '0:a', '-c:v', 'copy', '-c:a', 'aac', out]),
+  );
+}
+
+/** The B-frame clip six times over without re-encoding: 24 s, 600 frames at 25 fps, a keyframe at the start of each copy. */
+export async function longClip(): Promise<string> {
+  const src = (await bFrameClip('mp4'))!;
+  const list = once('long_list.txt', (out) => writeFileSync(out, Array(6).fill(`file '${src}'\n`).join('')));
+  return once('long.mp4', (out) => ffmpeg(['-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', out]));
+}
+
+/**
+ * The B-frame clip's picture in 4:4:4 with a keyframe every second (x264 veryfast, High 4:4:4): after
+ * a seek, ffmpeg's decoder needs the x264 version that only the first frame states.
+ */
+export async function clip444(): Promise<string> {
+  const src = await faceClip({ seconds: 4, name: 'bframe_src.mp4' });
+  return once('keyframes_444.mp4', (out) => ffmpeg(['-i', src, '-vf', 'format=yuv444p', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '25', out]));
+}
+
 export function emptyFile(): string {
   return once('empty.mp4', (out) => writeFileSync(out, ''));
 }
