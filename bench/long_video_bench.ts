@@ -69,7 +69,8 @@ for (const minutes of minutesList) {
     nulls.push(decodeToNull(path));
     const a = await sampledDecode(path, false);
     const b = await sampledDecode(path, true);
-    if (b.seeked !== true || a.frames !== b.frames) throw new Error('the two decodes did not both run');
+    if (a.seeked || !b.seeked) throw new Error(`${path}: seeking ${b.seeked ? 'ran when forbidden' : 'fell back to one pass'}`);
+    if (a.frames !== b.frames) throw new Error(`${path}: one pass gave ${a.frames} frames, seeking ${b.frames}`);
     onePass.push(a.s);
     seeks.push(b.s);
     frames = b.frames;

@@ -10,6 +10,8 @@ export { analyzeFaces, DEFAULT_FACE_ANALYSIS_OPTIONS, type FaceAnalysis, type Fa
 export { collectInputs, collectInputsWithNote, inputsFromRows, type MediaInput } from './pipeline/inputs.js';
 export { probeMedia } from './media/probe.js';
 export { openFrames, type FrameSource } from './media/frame_source.js';
+export type { DecodeOptions, DecodeReport } from './media/decode.js';
+export { SEEK_MIN_GAP_S } from './media/seek_decode.js';
 export { DEFAULT_SAMPLING, parseSampling, sampleFrameIndices, type SamplingPolicy } from './media/sampling.js';
 export type { MediaInfo } from './media/media_info.js';
 export { BlazeFaceDetector } from './faces/blazeface.js';
