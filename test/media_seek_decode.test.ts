@@ -12,7 +12,7 @@ import { type DecodeReport, decodeVideoFrames } from '../src/media/decode.js';
 import { openFrames } from '../src/media/frame_source.js';
 import type { MediaInfo } from '../src/media/media_info.js';
 import { probeMedia } from '../src/media/probe.js';
-import { decodeFramesBySeeking, prefersSeeking, SEEK_MIN_GAP_S, seekable, seekTime, x264Build } from '../src/media/seek_decode.js';
+import { decodeFramesBySeeking, prefersSeeking, SEEK_MIN_GAP_S, seekable, seekTime, frameTimes, x264Build } from '../src/media/seek_decode.js';
 import type { Frame } from '../src/types.js';
 import * as fx from './helpers/media_fixtures.js';
 
@@ -24,10 +24,11 @@ const video = (over: Partial<MediaInfo> = {}): MediaInfo => ({
 
 describe('when seeking applies', () => {
   const gap = SEEK_MIN_GAP_S * 25;
-  it('MP4/MOV and Matroska/WebM at a constant frame rate with a known start', () => {
+  it('MP4/MOV and Matroska/WebM with a known start, at any frame rate', () => {
     assert.equal(seekable(video()), true);
     assert.equal(seekable(video({ container: 'matroska,webm' })), true);
-    for (const over of [{ container: 'mpegts' }, { container: undefined }, { constantFrameRate: false }, { videoStartS: undefined }, { kind: 'image' as const }])
+    assert.equal(seekable(video({ constantFrameRate: false })), true);
+    for (const over of [{ container: 'mpegts' }, { container: undefined }, { videoStartS: undefined }, { kind: 'image' as const }])
       assert.equal(seekable(video(over)), false, JSON.stringify(over));
   });
   it(`only for samples at least ${SEEK_MIN_GAP_S} s apart`, () => {
@@ -37,10 +38,12 @@ describe('when seeking applies', () => {
     assert.equal(prefersSeeking(video(), [gap]), false);
     assert.equal(prefersSeeking(video({ container: 'avi' }), [0, gap, 2 * gap]), false);
   });
-  it('seeks a quarter frame early, counted from the file start', () => {
-    assert.equal(seekTime(video(), 0), 0);
-    assert.equal(seekTime(video(), 100), 99.75 / 25);
-    assert.equal(seekTime(video({ videoStartS: 0.7 }), 100), 0.7 + 99.75 / 25);
+  it("seeks a quarter of the frame's gap early, from its own time, counted from the file start", () => {
+    const times = [10, 10.04, 10.08, 10.2, 10.24];
+    assert.equal(seekTime(video(), 0, times), 0);
+    assert.ok(Math.abs(seekTime(video(), 3, times)! - (0.2 - 0.03)) < 1e-12);
+    assert.ok(Math.abs(seekTime(video({ videoStartS: 0.7 }), 3, times)! - (0.7 + 0.2 - 0.03)) < 1e-12);
+    assert.equal(seekTime(video(), 5, times), undefined);
   });
 });
 
@@ -67,12 +70,16 @@ describe('decoding by seeking', () => {
     ['MP4 whose video starts 0.7 s after its audio', () => fx.audioFirstClip('mp4'), 100],
     ['Matroska whose video starts 0.7 s after its audio', () => fx.audioFirstClip('mkv'), 100],
     ['24 s of copies joined (a keyframe every 4 s)', () => fx.longClip(), 600],
+    ['MP4 at a variable frame rate', () => fx.variableRateClip('mp4'), 100],
+    ['Matroska at a variable frame rate (its nominal rate is the mean)', () => fx.variableRateClip('mkv'), 100],
   ] as const) {
     it(`${name}: every sample is the frame a one-pass decode gives it`, async () => {
       const info = await probeMedia(await clip());
       assert.equal(seekable(info), true);
-      // first, last, keyframes, B-frames and the frames just before and after them
-      const indices = [...new Set([0, 1, 2, 37, 49, 50, 51, 73, 99, frames - 1])];
+      assert.equal((await frameTimes(info))?.length, frames);
+      // first, last, keyframes, B-frames and the frames just before and after them; 6 and 13 are
+      // where the variable-rate clips' times stray furthest from frame number / mean rate
+      const indices = [...new Set([0, 1, 2, 6, 13, 37, 49, 50, 51, 73, 99, frames - 1])];
       const report: DecodeReport = { requested: 0, decoded: 0 };
       const seeked = await digests(decodeFramesBySeeking(info, indices, report));
       assert.equal(report.seeked, true);

@@ -3,11 +3,13 @@
  * to the keyframe before the sample and decodes from there up to it, exactly. A one-pass decode
  * (decode.ts) decodes every frame between two samples, so its cost grows with the video's length;
  * a seek costs at most a keyframe interval of decoding per sample, whatever the length. Measured on
- * 1080p H.264 with a keyframe every 8.3 s (README "Long videos"): level with the one-pass decode at
- * 3 minutes (32 samples), 0.7x its time at 5 minutes, 0.2x at 20.
+ * 1080p H.264 with a keyframe every 8.3 s (README "Long videos", 32 samples): 1.3x the one-pass
+ * decode's time at 3 minutes, 0.6x at 5, 0.2x at 20.
  *
- * Only where seeking is exact and cheap: containers with a seek index (MP4/MOV, Matroska/WebM), a
- * constant frame rate (a frame number is a time), and the video stream's start known. A decoder that
+ * Only where seeking is exact and cheap: containers with a seek index (MP4/MOV, Matroska/WebM) and
+ * the video stream's start known. Frame n's time is read from the container's packets first (a
+ * demux without decoding: 0.33 s for 36,000 frames), so a variable frame rate (many phone
+ * recordings) is no obstacle, and neither is a Matroska file whose nominal rate is only the mean. A decoder that
  * starts mid-stream misses what the stream said at its start: for H.264 the x264 version in the first
  * frame, which tells ffmpeg to work around old x264 bugs (FF++'s 4:4:4 videos of x264 core 148 decode
  * with errors after a seek without it), so it is read once and passed on. If a seek still decodes with
@@ -26,14 +28,16 @@ import { mediaTools } from './tools.js';
  * Least distance between consecutive samples, in seconds of video, from which `openFrames` seeks.
  * A seek decodes from the keyframe before its sample, one pass everything between two samples (only
  * reference frames, about half). Encoders put keyframes 1-10 s apart (x264's default: every 250
- * frames); with keyframes 8.3 s apart seeking took 1.07x the one pass's time at 5.8 s between
- * samples and 0.70x at 9.7 s (`bench/long_video_bench.ts`, 1080p, 32 samples).
+ * frames); with keyframes 8.3 s apart seeking took 1.07-1.30x the one pass's time at 5.8 s
+ * between samples and 0.57-0.70x at 9.7 s (`bench/long_video_bench.ts`, 1080p, 32 samples, two
+ * sessions of runs).
  */
 export const SEEK_MIN_GAP_S = 10;
 
 /**
  * Samples decoded ahead of the one the caller waits for, each by its own ffmpeg. One: a whole scan of
- * a 20 min 1080p video took 8.2 s with one and 8.9 s with two (2 cores, shared with detection).
+ * a 20 min 1080p video took 8.2 s with one and 8.9 s with two (2 cores, shared with detection;
+ * measured before frame times were read from the packets, which adds the same to both).
  */
 const SEEKS_AHEAD = 1;
 
@@ -46,7 +50,6 @@ export function seekable(info: MediaInfo): boolean {
   return (
     info.kind === 'video' &&
     INDEXED_CONTAINERS.some((c) => names.includes(c)) &&
-    info.constantFrameRate === true &&
     info.fps > 0 &&
     info.videoStartS !== undefined
   );
@@ -61,12 +64,36 @@ export function prefersSeeking(info: MediaInfo, indices: readonly number[]): boo
 }
 
 /**
- * The `-ss` time of frame `index`: ffmpeg keeps the first frame at or after it. A quarter frame
- * early, so rounding in timestamps cannot push the wanted frame out; counted from the file's start,
- * as `-ss` is.
+ * The `-ss` time of frame `index`, given every frame's time (see {@link frameTimes}): ffmpeg keeps
+ * the first frame at or after it. A quarter of the gap to the frame before early, so rounding in
+ * timestamps cannot push the wanted frame out; counted from the file's start, as `-ss` is.
+ * Undefined when the video has no such frame.
  */
-export function seekTime(info: MediaInfo, index: number): number {
-  return (info.videoStartS ?? 0) + Math.max(0, (index - 0.25) / info.fps);
+export function seekTime(info: MediaInfo, index: number, times: readonly number[]): number | undefined {
+  if (index >= times.length) return undefined;
+  const early = index > 0 ? (times[index] - times[index - 1]) / 4 : 0;
+  return (info.videoStartS ?? 0) + Math.max(0, times[index] - times[0] - early);
+}
+
+/**
+ * The presentation time of every frame of the video stream, in seconds on the container's clock,
+ * in order (frame n is `times[n]`), from its packets (ffprobe demuxes, nothing is decoded); packets
+ * an edit list discards are left out, as the decoder leaves them out. Undefined when unreadable.
+ */
+export async function frameTimes(info: MediaInfo): Promise<number[] | undefined> {
+  const args = ['-v', 'error', '-select_streams', `v:${info.videoStream ?? 0}`, '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', info.path];
+  try {
+    const { stdout } = await execFileAsync(mediaTools().ffprobe, args, { maxBuffer: 256 * 1024 * 1024 });
+    const times: number[] = [];
+    for (const line of stdout.split('\n')) {
+      const [pts, flags = ''] = line.trim().split(',');
+      const t = Number(pts);
+      if (pts && Number.isFinite(t) && !flags.includes('D')) times.push(t);
+    }
+    return times.length ? times.sort((a, b) => a - b) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const execFileAsync = promisify(execFile);
@@ -103,17 +130,19 @@ export interface SeekDecodeOptions extends DecodeOptions {
  * `failed` when ffmpeg said anything at level error or exited with an error.
  */
 interface SampleRun {
-  child: ChildProcess;
+  child: ChildProcess | undefined;
   result: Promise<{ data: Buffer; failed: boolean }>;
 }
 
-function runSample(info: MediaInfo, index: number, layout: StackedLayout, decoderArgs: string[], options: DecodeOptions): SampleRun {
+/** `time` undefined: a sample past the last frame, which gives no frame and runs nothing. */
+function runSample(info: MediaInfo, time: number | undefined, layout: StackedLayout, decoderArgs: string[], options: DecodeOptions): SampleRun {
+  if (time === undefined) return { child: undefined, result: Promise.resolve({ data: Buffer.alloc(0), failed: false }) };
   const bytes = stackedFrameBytes(layout);
   const args = [
     '-hide_banner', '-nostdin', '-nostats', '-v', 'error',
     '-threads', String(decoderThreads(options)),
     ...decoderArgs,
-    '-ss', seekTime(info, index).toFixed(6),
+    '-ss', time.toFixed(6),
     '-i', info.path,
     '-an', '-sn', '-dn',
     '-filter_complex', stackFilter(info.videoStream ?? 0, layout),
@@ -150,11 +179,18 @@ export async function* decodeFramesBySeeking(
   if (indices.length === 0) throw new NoFramesError(info.path, 'the sampling policy selected no frames');
   const layout = frameLayout(info);
   const decoderArgs = options.decoderArgs ?? (await x264BuildArgs(info));
+  const times = await frameTimes(info);
+  if (!times) {
+    // the frames' times cannot be read: no frame number is a known time
+    report.seeked = false;
+    yield* onePassRest(info, indices, 0, report, options);
+    return;
+  }
   // runs in flight: the current sample's and the ones decoding ahead of it
   const runs: SampleRun[] = [];
   let started = 0;
   const fill = () => {
-    while (started < indices.length && runs.length < 1 + SEEKS_AHEAD) runs.push(runSample(info, indices[started++], layout, decoderArgs, options));
+    while (started < indices.length && runs.length < 1 + SEEKS_AHEAD) runs.push(runSample(info, seekTime(info, indices[started++], times), layout, decoderArgs, options));
   };
   try {
     for (let k = 0; k < indices.length; k++) {
@@ -163,7 +199,7 @@ export async function* decodeFramesBySeeking(
       runs.shift();
       if (failed) {
         // seeking is not exact in this file: this sample and the rest in one pass from the start
-        for (const r of runs.splice(0)) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+        for (const r of runs.splice(0)) if (r.child?.exitCode === null) r.child.kill('SIGKILL');
         report.seeked = false;
         yield* onePassRest(info, indices, k, report, options);
         return;
@@ -183,7 +219,7 @@ export async function* decodeFramesBySeeking(
     }
   } finally {
     // the consumer stopped early (error, enough frames): the runs decoding ahead are not wanted
-    for (const r of runs) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+    for (const r of runs) if (r.child?.exitCode === null) r.child.kill('SIGKILL');
   }
   if (report.decoded === 0) throw new NoFramesError(info.path, 'every sample lies past the end of the video');
   if (report.decoded < indices.length) report.warning = `decoded ${report.decoded} of ${indices.length} sampled frames (video shorter than its header says)`;

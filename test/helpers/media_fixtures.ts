@@ -125,6 +125,18 @@ export async function clip444(): Promise<string> {
   return once('keyframes_444.mp4', (out) => ffmpeg(['-i', src, '-vf', 'format=yuv444p', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '25', out]));
 }
 
+/**
+ * The B-frame clip's picture at a variable frame rate (every 7th frame held 20 ms longer), in MP4
+ * (nominal 25 fps, mean 23.4) or Matroska (whose nominal rate is the mean, so it looks constant).
+ */
+export async function variableRateClip(kind: 'mp4' | 'mkv'): Promise<string> {
+  const src = await faceClip({ seconds: 4, name: 'bframe_src.mp4' });
+  const mp4 = once('vfr.mp4', (out) =>
+    ffmpeg(['-i', src, '-vf', "setpts='(N+floor(N/7)*0.5)/25/TB'", '-vsync', 'vfr', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '25', out]),
+  );
+  return kind === 'mp4' ? mp4 : once('vfr.mkv', (out) => ffmpeg(['-i', mp4, '-c', 'copy', out]));
+}
+
 export function emptyFile(): string {
   return once('empty.mp4', (out) => writeFileSync(out, ''));
 }
