@@ -24,6 +24,8 @@ import type { MediaInfo } from './media_info.js';
 import { framePixels, previewRgb, type StackedLayout, stackedFrameBytes } from './stacked_frame.js';
 import { mediaTools } from './tools.js';
 
+const execFileAsync = promisify(execFile);
+
 /**
  * Least distance between consecutive samples, in seconds of video, from which `openFrames` seeks.
  * A seek decodes from the keyframe before its sample, one pass everything between two samples (only
@@ -96,7 +98,6 @@ export async function frameTimes(info: MediaInfo): Promise<number[] | undefined>
   }
 }
 
-const execFileAsync = promisify(execFile);
 
 /**
  * The x264 version that encoded an H.264 stream, from the encoder's text in its first frame
