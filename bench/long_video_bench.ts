@@ -9,15 +9,14 @@
  * For each length: decode to null, the one-pass sampled decode, the seeking decode (medians, run
  * alternately), and which one `openFrames` picks by itself.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFrames } from '../src/media/frame_source.js';
 import { parseSampling } from '../src/media/sampling.js';
-import { renderClipFromPhoto, samplePhoto } from '../src/media/render_clip.js';
 import { prefersSeeking } from '../src/media/seek_decode.js';
 import { mediaTools } from '../src/media/tools.js';
+import { BENCH_DIR, benchClip, decodeToNull, median } from './bench_media.js';
 
 const args = process.argv.slice(2);
 const values = (name: string, dflt: string[]): string[] => {
@@ -30,26 +29,15 @@ const values = (name: string, dflt: string[]): string[] => {
 const minutesList = values('--minutes', ['5', '20']).map(Number);
 const runs = Number(values('--runs', ['3'])[0]);
 const sampling = parseSampling(values('--sample', ['uniform:32'])[0]);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-const dir = join(tmpdir(), 'unmask-bench');
-const clip = join(dir, 'faces_1080p_10s.mp4');
-if (!existsSync(clip)) await renderClipFromPhoto(samplePhoto(1), clip, { seconds: 10, fps: 30, width: 1920, height: 1080, preset: 'veryfast' });
+const clip = await benchClip();
 
 function longVideo(minutes: number): string {
-  const out = join(dir, `faces_1080p_${minutes}min.mp4`);
+  const out = join(BENCH_DIR, `faces_1080p_${minutes}min.mp4`);
   if (existsSync(out)) return out;
-  const list = join(dir, `concat_${minutes}.txt`);
+  const list = join(BENCH_DIR, `concat_${minutes}.txt`);
   writeFileSync(list, Array(Math.round(minutes * 6)).fill(`file '${clip}'\n`).join(''));
   execFileSync(mediaTools().ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', out]);
   return out;
-}
-
-function decodeToNull(path: string): number {
-  const t = performance.now();
-  const r = spawnSync(mediaTools().ffmpeg, ['-hide_banner', '-loglevel', 'error', '-i', path, '-an', '-f', 'null', '-'], { stdio: 'ignore' });
-  if (r.status !== 0) throw new Error('ffmpeg decode to null failed');
-  return (performance.now() - t) / 1000;
 }
 
 async function sampledDecode(path: string, seek: boolean): Promise<{ s: number; frames: number; seeked: boolean }> {
@@ -66,7 +54,7 @@ for (const minutes of minutesList) {
   const nulls: number[] = [], onePass: number[] = [], seeks: number[] = [];
   let frames = 0;
   for (let r = 0; r < runs; r++) {
-    nulls.push(decodeToNull(path));
+    nulls.push(decodeToNull(path).wall);
     const a = await sampledDecode(path, false);
     const b = await sampledDecode(path, true);
     if (a.seeked || !b.seeked) throw new Error(`${path}: seeking ${b.seeked ? 'ran when forbidden' : 'fell back to one pass'}`);

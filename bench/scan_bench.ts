@@ -10,12 +10,7 @@
  * --stages adds CPU seconds per stage, from runs that stop after each stage (decode only, + detect,
  * + crop, the whole scan): what each stage adds, since stages overlap in wall time.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { renderClipFromPhoto, samplePhoto } from '../src/media/render_clip.js';
-import { mediaTools } from '../src/media/tools.js';
+import { availableParallelism, loadavg } from 'node:os';
 import { BlazeFaceDetector } from '../src/faces/blazeface.js';
 import { openFrames } from '../src/media/frame_source.js';
 import { analyzeFaces } from '../src/pipeline/face_analysis.js';
@@ -25,6 +20,7 @@ import { FrameClassifier } from '../src/models/frame_classifier.js';
 import { resolveModels } from '../src/models/registry.js';
 import { DEFAULT_MEMBER_SCHEDULE, type MemberSchedule } from '../src/models/member_schedule.js';
 import type { FaceCrop } from '../src/types.js';
+import { benchClip, cpuSeconds, cpuTotal, decodeToNull, median } from './bench_media.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -35,41 +31,6 @@ const runs = Number(opt('--runs', '5'));
 const model = opt('--model', '');
 const threads = opt('--threads', '') ? Number(opt('--threads', '')) : undefined;
 const memberSchedule = opt('--member-schedule', DEFAULT_MEMBER_SCHEDULE) as MemberSchedule;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function renderClip(): Promise<string> {
-  const dir = join(tmpdir(), 'unmask-bench');
-  mkdirSync(dir, { recursive: true });
-  const out = join(dir, 'faces_1080p_10s.mp4');
-  if (!existsSync(out)) await renderClipFromPhoto(samplePhoto(1), out, { seconds: 10, fps: 30, width: 1920, height: 1080, preset: 'veryfast' });
-  return out;
-}
-
-/**
- * CPU seconds used so far by this process and by its finished children (ffmpeg, ffprobe), from
- * /proc (Linux). CPU time barely changes when other programs load the machine, unlike wall time.
- */
-function cpuSeconds(): { self: number; children: number } | undefined {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields 14-17 of stat (utime, stime, cutime, cstime) are 11-14 after the command name
-    const tick = 100;
-    return { self: (Number(f[11]) + Number(f[12])) / tick, children: (Number(f[13]) + Number(f[14])) / tick };
-  } catch {
-    return undefined;
-  }
-}
-const cpuTotal = (c: ReturnType<typeof cpuSeconds>) => (c ? c.self + c.children : NaN);
-
-function decodeToNull(path: string): { wall: number; cpu: number } {
-  const c0 = cpuSeconds();
-  const t = performance.now();
-  const r = spawnSync(mediaTools().ffmpeg, ['-hide_banner', '-loglevel', 'error', '-i', path, '-an', '-f', 'null', '-'], { stdio: 'ignore' });
-  if (r.status !== 0) throw new Error('ffmpeg decode to null failed');
-  return { wall: (performance.now() - t) / 1000, cpu: cpuTotal(cpuSeconds()) - cpuTotal(c0) };
-}
 
 async function classifierMsPerFace(manifest: string): Promise<{ ms: number; size: number }> {
   const clf = await FrameClassifier.load(manifest, { batchSize: 8 });
@@ -91,7 +52,7 @@ async function classifierMsPerFace(manifest: string): Promise<{ ms: number; size
   return { ms: median(times), size };
 }
 
-const clip = await renderClip();
+const clip = await benchClip();
 console.log(`clip: ${clip} (1920x1080, 30 fps, 10 s)`);
 console.log(`member schedule: ${memberSchedule}`);
 const tLoad = performance.now();

@@ -90,13 +90,16 @@ async function probeImage(path: string): Promise<MediaInfo | undefined> {
   }
 }
 
-async function runFfprobe(path: string, ffprobe: string, ffprobeFallback: string | undefined): Promise<ProbeJson> {
-  const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', path];
-  const run = async (bin: string) => JSON.parse((await execFileAsync(bin, args, { maxBuffer: 16 * 1024 * 1024 })).stdout) as ProbeJson;
+/**
+ * ffprobe's stdout for `args`. If the static npm build crashes (killed by a signal: not an answer
+ * about the file), the system's ffprobe is asked instead when there is one.
+ */
+export async function ffprobeOutput(args: string[], maxBuffer = 16 * 1024 * 1024): Promise<string> {
+  const { ffprobe, ffprobeFallback } = mediaTools();
+  const run = async (bin: string) => (await execFileAsync(bin, args, { maxBuffer })).stdout;
   try {
     return await run(ffprobe);
   } catch (e) {
-    // killed by a signal (a crash of the static build), not an answer about the file: ask the system's
     if (!ffprobeFallback || !(e as { signal?: string }).signal) throw e;
     return await run(ffprobeFallback);
   }
@@ -119,9 +122,9 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
   }
 
   let json: ProbeJson;
-  const { ffprobe, ffprobeFallback } = mediaTools(); // a missing tool is its own error, not the file's
+  mediaTools(); // a missing tool is its own error, not the file's
   try {
-    json = await runFfprobe(path, ffprobe, ffprobeFallback);
+    json = JSON.parse(await ffprobeOutput(['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', path])) as ProbeJson;
   } catch (e) {
     // ffprobe prefixes its message with the path, which the error already names
     const last = String((e as { stderr?: string }).stderr ?? '').trim().split('\n').pop() ?? '';

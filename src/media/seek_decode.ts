@@ -21,6 +21,7 @@ import type { Frame } from '../types.js';
 import { NoFramesError } from '../util/errors.js';
 import { type DecodeOptions, type DecodeReport, decoderThreads, decodeVideoFrames, frameLayout, stackFilter } from './decode.js';
 import type { MediaInfo } from './media_info.js';
+import { ffprobeOutput } from './probe.js';
 import { framePixels, previewRgb, type StackedLayout, stackedFrameBytes } from './stacked_frame.js';
 import { mediaTools } from './tools.js';
 
@@ -85,7 +86,7 @@ export function seekTime(info: MediaInfo, index: number, times: readonly number[
 export async function frameTimes(info: MediaInfo): Promise<number[] | undefined> {
   const args = ['-v', 'error', '-select_streams', `v:${info.videoStream ?? 0}`, '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', info.path];
   try {
-    const { stdout } = await execFileAsync(mediaTools().ffprobe, args, { maxBuffer: 256 * 1024 * 1024 });
+    const stdout = await ffprobeOutput(args, 256 * 1024 * 1024);
     const times: number[] = [];
     for (const line of stdout.split('\n')) {
       const [pts, flags = ''] = line.trim().split(',');
