@@ -17,6 +17,7 @@ import { openFifo } from './fifo.js';
 import { type RawFrame, readFramesFromFifo, readFramesFromStream } from './frame_reader.js';
 import { FfmpegLog } from './ffmpeg_log.js';
 import { frameIndexAt, type ReferenceFramePlan, referenceFramePlan, samplesCovered, selectAtOrAfterExpression } from './reference_frames.js';
+import { squarePixelsFilter } from './pixel_aspect.js';
 import { framePixels, type StackedLayout, stackedFrameBytes } from './stacked_frame.js';
 import { mediaTools } from './tools.js';
 
@@ -128,7 +129,9 @@ export function decodeFilter(indices: number[], layout: StackedLayout, plan?: Re
  * format, with the detector preview stacked below when the layout has one.
  */
 export function stackFilter(videoStream: number, layout: StackedLayout, chain?: string): string {
-  const head = `[0:v:${videoStream}]${chain ? `${chain},` : ''}format=${layout.format}`;
+  // scaled after the select, so only the sampled frames pay for it
+  const filters = [chain, layout.squarePixels ? squarePixelsFilter(layout.width, layout.height) : undefined, `format=${layout.format}`];
+  const head = `[0:v:${videoStream}]${filters.filter((f) => f).join(',')}`;
   const p = layout.preview;
   if (!p) return `${head}[out]`;
   return (
@@ -145,7 +148,8 @@ export function stackFilter(videoStream: number, layout: StackedLayout, chain?: 
 export function frameLayout(info: MediaInfo): StackedLayout {
   const { width, height } = info;
   const keepYuv = info.pixelFormat === 'yuv420p' && width % 2 === 0 && height % 2 === 0;
-  return { format: keepYuv ? 'yuv420p' : 'rgb24', width, height, preview: previewSize(width, height) };
+  const layout: StackedLayout = { format: keepYuv ? 'yuv420p' : 'rgb24', width, height, preview: previewSize(width, height) };
+  return info.pixelAspect !== undefined ? { ...layout, squarePixels: true } : layout;
 }
 
 /** ffmpeg decoder threads: one less than the CPUs (at least 1), unless the caller says. */

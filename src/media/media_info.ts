@@ -4,7 +4,10 @@ import type { YuvMatrix } from '../image/yuv.js';
 export interface MediaInfo {
   path: string;
   kind: 'video' | 'image';
-  /** Display size (after rotation metadata is applied, as ffmpeg's autorotate does). */
+  /**
+   * Display size: after rotation metadata is applied (as ffmpeg's autorotate does) and, for videos
+   * with non-square pixels, after stretching them square (see `pixelAspect`).
+   */
   width: number;
   height: number;
   /** Frames per second (1 for images). */
@@ -27,4 +30,10 @@ export interface MediaInfo {
   container?: string;
   /** Videos: seconds from the file's start to the video stream's first frame (ffmpeg's `-ss` counts from the file's start). */
   videoStartS?: number;
+  /**
+   * Videos with non-square pixels (anamorphic DV, DVD, HDV): the stored pixel's width / height
+   * (ffprobe's `sample_aspect_ratio`). Decoded frames are scaled to square pixels at `width` x
+   * `height` (pixel_aspect.ts). Absent when the pixels are square or the stream does not say.
+   */
+  pixelAspect?: number;
 }

@@ -13,6 +13,7 @@ import {
 } from '../util/errors.js';
 import { matrixForColorSpace } from '../image/yuv.js';
 import type { MediaInfo } from './media_info.js';
+import { displaySize, parsePixelAspect } from './pixel_aspect.js';
 import { mediaTools } from './tools.js';
 
 const execFileAsync = promisify(execFile);
@@ -31,6 +32,8 @@ interface ProbeStream {
   nb_frames?: string;
   color_space?: string;
   pix_fmt?: string;
+  /** Stored pixel shape, `"4:3"` (anamorphic), `"1:1"`, or `"0:1"` when unknown. */
+  sample_aspect_ratio?: string;
   duration?: string;
   start_time?: string;
   tags?: Record<string, string>;
@@ -147,11 +150,13 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     (IMAGE_CODECS.has(codec) && (json.format?.format_name ?? '').includes('pipe'));
   const rotated = rotationOf(video) === 90;
   const colorMatrix = matrixForColorSpace(video.color_space);
-  const width = rotated ? video.height! : video.width!;
-  const height = rotated ? video.width! : video.height!;
   if (isImage) {
+    const width = rotated ? video.height! : video.width!;
+    const height = rotated ? video.width! : video.height!;
     return { path, kind: 'image', width, height, fps: 1, frameCount: 1, frameCountEstimated: false, durationMs: 0, codec, colorMatrix, pixelFormat: 'rgb24' };
   }
+  const pixelAspect = parsePixelAspect(video.sample_aspect_ratio);
+  const { width, height } = displaySize(video.width!, video.height!, pixelAspect, rotated);
   const avgRate = parseRate(video.avg_frame_rate);
   const nominalRate = parseRate(video.r_frame_rate);
   const fps = avgRate || nominalRate;
@@ -180,5 +185,6 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     videoStream: videos.indexOf(video),
     container: json.format?.format_name,
     videoStartS: startOffset(video.start_time, json.format?.start_time),
+    ...(pixelAspect !== undefined ? { pixelAspect } : {}),
   };
 }

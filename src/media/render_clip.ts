@@ -38,7 +38,8 @@ export async function renderClipFromPhoto(photo: string, out: string, options: P
   const args = [
     '-hide_banner', '-loglevel', 'error', '-y',
     '-loop', '1', '-framerate', String(o.fps), '-t', String(o.seconds), '-i', photo,
-    '-vf', `scale=${o.width + 64}:-2,${crop},format=yuv420p`,
+    // setsar=1: the scale's rounding to even rows would otherwise leave pixels a hair off square
+    '-vf', `scale=${o.width + 64}:-2,${crop},setsar=1,format=yuv420p`,
     '-c:v', 'libx264', '-preset', o.preset, '-crf', '20', out,
   ];
   try {

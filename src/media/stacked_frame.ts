@@ -19,6 +19,8 @@ export interface StackedLayout {
   height: number;
   /** The preview's size, or none when the frame is not bigger than a preview (tiny videos). */
   preview?: { width: number; height: number };
+  /** ffmpeg first scales each frame to `width` x `height`: its stored pixels are not square (pixel_aspect.ts). */
+  squarePixels?: boolean;
 }
 
 /** Rows of the whole stacked frame. */

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { extname, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { MediaInfo } from '../media/media_info.js';
+import { squarePixelsFilter } from '../media/pixel_aspect.js';
 import { probeMedia } from '../media/probe.js';
 import { mediaTools } from '../media/tools.js';
 import type { ScanResult } from '../pipeline/scan_result.js';
@@ -84,6 +85,8 @@ async function* decodeAllFrames(info: MediaInfo): AsyncGenerator<Buffer> {
   const child = spawn(
     ffmpeg,
     ['-hide_banner', '-nostdin', '-v', 'error', '-i', info.path, '-an', '-sn', '-dn',
+      // the scan's boxes are in square display pixels
+      ...(info.pixelAspect !== undefined ? ['-vf', squarePixelsFilter(info.width, info.height)] : []),
       ...(ffmpegMajor >= 5 ? ['-fps_mode', 'passthrough'] : ['-vsync', '0']),
       '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'],
     { stdio: ['ignore', 'pipe', 'pipe'] },

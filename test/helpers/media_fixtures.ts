@@ -54,7 +54,7 @@ export function oneFrameClip(): string {
  * (decoded as RGB by ffmpeg), `bt709` (4:2:0 tagged BT.709), or odd-sized 4:2:0 (`odd`, 641x361).
  */
 export function layoutClip(kind: 'yuv444p' | 'bt709' | 'odd'): string {
-  const vf = { yuv444p: 'scale=640:-2,format=yuv444p', bt709: 'scale=640:-2:out_color_matrix=bt709,format=yuv420p', odd: 'scale=641:361,format=yuv420p' }[kind];
+  const vf = { yuv444p: 'scale=640:-2,format=yuv444p', bt709: 'scale=640:-2:out_color_matrix=bt709,format=yuv420p', odd: 'scale=641:361,setsar=1,format=yuv420p' }[kind];
   const tags = kind === 'bt709' ? ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709'] : [];
   // odd sizes need x264 4:4:4-free input with even dims, so the odd clip is stored losslessly as FFV1 in mkv
   const codec = kind === 'odd' ? ['-c:v', 'ffv1'] : ['-c:v', 'libx264', '-preset', 'ultrafast'];
@@ -65,11 +65,11 @@ export function layoutClip(kind: 'yuv444p' | 'bt709' | 'odd'): string {
 
 /** A 3840x2160 still (PNG) and a 1-second 4K video of the face photo. */
 export function fourKImage(): string {
-  return once('4k.png', (out) => ffmpeg(['-i', facePhoto(1), '-vf', 'scale=3840:2160', out]));
+  return once('4k.png', (out) => ffmpeg(['-i', facePhoto(1), '-vf', 'scale=3840:2160,setsar=1', out]));
 }
 export function fourKClip(): string {
   return once('4k.mp4', (out) =>
-    ffmpeg(['-loop', '1', '-framerate', '25', '-t', '1', '-i', facePhoto(1), '-vf', 'scale=3840:2160,format=yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', out]),
+    ffmpeg(['-loop', '1', '-framerate', '25', '-t', '1', '-i', facePhoto(1), '-vf', 'scale=3840:2160,setsar=1,format=yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', out]),
   );
 }
 
@@ -135,6 +135,27 @@ export async function variableRateClip(kind: 'mp4' | 'mkv'): Promise<string> {
     ffmpeg(['-i', src, '-vf', "setpts='(N+floor(N/7)*0.5)/25/TB'", '-vsync', 'vfr', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '25', out]),
   );
   return kind === 'mp4' ? mp4 : once('vfr.mkv', (out) => ffmpeg(['-i', mp4, '-c', 'copy', out]));
+}
+
+/**
+ * The face photo (3:2) as a still 1 s clip shown at 960x640, stored with square pixels (`square`) or
+ * anamorphic: `wide` stores 720x640 pixels shown 4:3 wide (HDV-like), `tall` 960x480 pixels shown
+ * 3:4 (taller than wide), `tall-rotated` the tall picture stored turned a quarter, with rotation
+ * metadata that turns it back.
+ */
+export function pixelAspectClip(kind: 'square' | 'wide' | 'tall' | 'tall-rotated'): string {
+  const vf = {
+    square: 'scale=960:640',
+    wide: 'scale=720:640,setsar=4/3',
+    tall: 'scale=960:480,setsar=3/4',
+    // turned clockwise then squeezed: shown (before turning back) 640x960 from 640x720 pixels of 4:3 height
+    'tall-rotated': 'transpose=1,scale=640:720,setsar=3/4',
+  }[kind];
+  return once(`aspect_${kind}.mp4`, (out) => {
+    const encoded = kind === 'tall-rotated' ? `${out}.stored.mp4` : out;
+    ffmpeg(['-loop', '1', '-i', facePhoto(1), '-t', '1', '-r', '25', '-vf', `${vf},format=yuv420p`, '-c:v', 'libx264', '-preset', 'ultrafast', encoded]);
+    if (kind === 'tall-rotated') ffmpeg(['-i', encoded, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', out]);
+  });
 }
 
 export function emptyFile(): string {
