@@ -6,7 +6,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { squarePixelsExpression } from '../media/pixel_aspect.js';
+import { displayChain } from '../media/display_chain.js';
+import { probeMedia } from '../media/probe.js';
 import { mediaTools } from '../media/tools.js';
 import type { Box } from '../types.js';
 import type { EvalResults } from './eval_results.js';
@@ -42,9 +43,10 @@ async function grabFrame(path: string, timeMs: number): Promise<Buffer | undefin
   }
   // `-ss 0` before a still image input makes ffmpeg output nothing, so seek only when needed
   const seek = timeMs > 0 ? ['-ss', (timeMs / 1000).toFixed(3)] : [];
-  // square pixels, as the scan saw the frame (anamorphic video; a no-op otherwise)
-  const args = ['-hide_banner', '-loglevel', 'error', ...seek, '-i', path, '-frames:v', '1', '-vf', squarePixelsExpression(), '-f', 'image2pipe', '-vcodec', 'png', '-'];
   try {
+    // the frame as the scan saw it: square pixels, tone-mapped if HDR
+    const display = displayChain(await probeMedia(path));
+    const args = ['-hide_banner', '-loglevel', 'error', ...seek, '-i', path, '-frames:v', '1', ...(display ? ['-vf', display] : []), '-f', 'image2pipe', '-vcodec', 'png', '-'];
     const { stdout } = await execFileAsync(mediaTools().ffmpeg, args, { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
     return stdout.length ? stdout : undefined;
   } catch {

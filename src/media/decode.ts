@@ -17,7 +17,7 @@ import { openFifo } from './fifo.js';
 import { type RawFrame, readFramesFromFifo, readFramesFromStream } from './frame_reader.js';
 import { FfmpegLog } from './ffmpeg_log.js';
 import { frameIndexAt, type ReferenceFramePlan, referenceFramePlan, samplesCovered, selectAtOrAfterExpression } from './reference_frames.js';
-import { squarePixelsFilter } from './pixel_aspect.js';
+import { displayChain, isHdr } from './display_chain.js';
 import { framePixels, type StackedLayout, stackedFrameBytes } from './stacked_frame.js';
 import { mediaTools } from './tools.js';
 
@@ -129,8 +129,8 @@ export function decodeFilter(indices: number[], layout: StackedLayout, plan?: Re
  * format, with the detector preview stacked below when the layout has one.
  */
 export function stackFilter(videoStream: number, layout: StackedLayout, chain?: string): string {
-  // scaled after the select, so only the sampled frames pay for it
-  const filters = [chain, layout.squarePixels ? squarePixelsFilter(layout.width, layout.height) : undefined, `format=${layout.format}`];
+  // the display filters come after the select, so only the sampled frames pay for them
+  const filters = [chain, layout.display, `format=${layout.format}`];
   const head = `[0:v:${videoStream}]${filters.filter((f) => f).join(',')}`;
   const p = layout.preview;
   if (!p) return `${head}[out]`;
@@ -142,14 +142,23 @@ export function stackFilter(videoStream: number, layout: StackedLayout, chain?: 
 }
 
 /**
- * How a video's frames travel from ffmpeg: 4:2:0 with even sides stays YUV (stacking needs whole
- * chroma rows); anything else comes as RGB.
+ * How a video's frames travel from ffmpeg: limited-range 4:2:0 with even sides and a matrix the crops
+ * know stays YUV (stacking needs whole chroma rows); anything else, HDR included, comes as RGB.
  */
 export function frameLayout(info: MediaInfo): StackedLayout {
   const { width, height } = info;
-  const keepYuv = info.pixelFormat === 'yuv420p' && width % 2 === 0 && height % 2 === 0;
+  const keepYuv = info.pixelFormat === 'yuv420p' && width % 2 === 0 && height % 2 === 0 && info.colour?.range !== 'pc' && !isHdr(info) && yuvMatrixKnown(info);
   const layout: StackedLayout = { format: keepYuv ? 'yuv420p' : 'rgb24', width, height, preview: previewSize(width, height) };
-  return info.pixelAspect !== undefined ? { ...layout, squarePixels: true } : layout;
+  const display = displayChain(info);
+  return display ? { ...layout, display } : layout;
+}
+
+/**
+ * Whether the frame's YUV matrix is one the crops convert themselves (BT.601, BT.709, or unstated,
+ * read as BT.601); others (BT.2020, ...) come as RGB converted by ffmpeg, which knows them.
+ */
+function yuvMatrixKnown(info: MediaInfo): boolean {
+  return ['bt709', 'bt470bg', 'smpte170m', 'fcc', undefined].includes(info.colour?.space);
 }
 
 /** ffmpeg decoder threads: one less than the CPUs (at least 1), unless the caller says. */

@@ -36,4 +36,10 @@ export interface MediaInfo {
    * `height` (pixel_aspect.ts). Absent when the pixels are square or the stream does not say.
    */
   pixelAspect?: number;
+  /**
+   * Videos: the stream's colour tags as ffprobe names them, where stated: `transfer` (`smpte2084`
+   * or `arib-std-b67` for HDR, display_chain.ts), `primaries`, `space` (the YUV matrix), `range`
+   * (`tv` or `pc`).
+   */
+  colour?: { transfer?: string; primaries?: string; space?: string; range?: string };
 }

@@ -45,14 +45,3 @@ export function displaySize(width: number, height: number, aspect: number | unde
 export function squarePixelsFilter(width: number, height: number): string {
   return `scale=${width}:${height},setsar=1`;
 }
-
-/**
- * The same correction as an ffmpeg expression, for a caller that has not probed the file (a
- * thumbnail grab): a no-op on square pixels and on streams that do not state their aspect.
- */
-export function squarePixelsExpression(): string {
-  const plausible = `gt(sar,${MIN_ASPECT})*lt(sar,${MAX_ASPECT})`;
-  const wide = `${plausible}*gt(sar,${1 + SQUARE_TOLERANCE})`;
-  const tall = `${plausible}*lt(sar,${1 - SQUARE_TOLERANCE})`;
-  return `scale='if(${wide},2*round(iw*sar/2),iw)':'if(${tall},2*round(ih/sar/2),ih)',setsar=1`;
-}

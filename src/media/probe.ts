@@ -31,6 +31,9 @@ interface ProbeStream {
   r_frame_rate?: string;
   nb_frames?: string;
   color_space?: string;
+  color_transfer?: string;
+  color_primaries?: string;
+  color_range?: string;
   pix_fmt?: string;
   /** Stored pixel shape, `"4:3"` (anamorphic), `"1:1"`, or `"0:1"` when unknown. */
   sample_aspect_ratio?: string;
@@ -57,6 +60,13 @@ function parseRate(r: string | undefined): number {
 function startOffset(stream: string | undefined, format: string | undefined): number | undefined {
   const v = Number(stream ?? NaN), f = Number(format ?? NaN);
   return Number.isFinite(v) && Number.isFinite(f) ? Math.max(0, v - f) : undefined;
+}
+
+/** The stated colour tags (ffprobe says `unknown` or nothing for the others). */
+function colourTags(s: ProbeStream): NonNullable<MediaInfo['colour']> {
+  const stated = (v: string | undefined) => (v && v !== 'unknown' && v !== 'unspecified' ? v : undefined);
+  const tags = { transfer: stated(s.color_transfer), primaries: stated(s.color_primaries), space: stated(s.color_space), range: stated(s.color_range) };
+  return Object.fromEntries(Object.entries(tags).filter(([, v]) => v !== undefined));
 }
 
 function rotationOf(s: ProbeStream): number {
@@ -186,5 +196,6 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     container: json.format?.format_name,
     videoStartS: startOffset(video.start_time, json.format?.start_time),
     ...(pixelAspect !== undefined ? { pixelAspect } : {}),
+    colour: colourTags(video),
   };
 }

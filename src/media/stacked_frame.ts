@@ -19,8 +19,11 @@ export interface StackedLayout {
   height: number;
   /** The preview's size, or none when the frame is not bigger than a preview (tiny videos). */
   preview?: { width: number; height: number };
-  /** ffmpeg first scales each frame to `width` x `height`: its stored pixels are not square (pixel_aspect.ts). */
-  squarePixels?: boolean;
+  /**
+   * ffmpeg filters that first turn each decoded frame into what a player shows, `width` x `height`
+   * (display_chain.ts: tone mapping of HDR, square pixels); none for most videos.
+   */
+  display?: string;
 }
 
 /** Rows of the whole stacked frame. */

@@ -102,3 +102,21 @@ export function mediaTools(): MediaTools {
   cached = { ffmpeg: found.ffmpeg, ffprobe, ...(fallback ? { ffprobeFallback: fallback } : {}), ffmpegMajor: found.major };
   return cached;
 }
+
+let filters: Set<string> | undefined;
+
+/** Whether the ffmpeg in use has every one of `names` among its filters (`ffmpeg -filters`, asked once). */
+export function ffmpegHasFilters(names: string[]): boolean {
+  if (!filters) {
+    let out = '';
+    try {
+      out = execFileSync(mediaTools().ffmpeg, ['-hide_banner', '-filters'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      // an ffmpeg that cannot list its filters is treated as having none beyond the basics
+    }
+    // lines like " .SC zscale            V->V       Apply resizing, ..."
+    filters = new Set(out.split('\n').map((l) => /^\s*[.A-Z|]{3}\s+(\S+)\s/.exec(l)?.[1]).filter((n): n is string => !!n));
+  }
+  return names.every((n) => filters!.has(n));
+}
+

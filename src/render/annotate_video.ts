@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { extname, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { MediaInfo } from '../media/media_info.js';
-import { squarePixelsFilter } from '../media/pixel_aspect.js';
+import { displayChain } from '../media/display_chain.js';
 import { probeMedia } from '../media/probe.js';
 import { mediaTools } from '../media/tools.js';
 import type { ScanResult } from '../pipeline/scan_result.js';
@@ -82,11 +82,12 @@ export async function drawOverlays(rgb: Buffer, width: number, height: number, o
 /** Every frame of a video, in decode order (frame n is the n-th, as the scan's sampling counts them). */
 async function* decodeAllFrames(info: MediaInfo): AsyncGenerator<Buffer> {
   const { ffmpeg, ffmpegMajor } = mediaTools();
+  const display = displayChain(info);
   const child = spawn(
     ffmpeg,
     ['-hide_banner', '-nostdin', '-v', 'error', '-i', info.path, '-an', '-sn', '-dn',
-      // the scan's boxes are in square display pixels
-      ...(info.pixelAspect !== undefined ? ['-vf', squarePixelsFilter(info.width, info.height)] : []),
+      // the frames the scan saw: its boxes are in display pixels, tone-mapped if HDR
+      ...(display ? ['-vf', display] : []),
       ...(ffmpegMajor >= 5 ? ['-fps_mode', 'passthrough'] : ['-vsync', '0']),
       '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'],
     { stdio: ['ignore', 'pipe', 'pipe'] },

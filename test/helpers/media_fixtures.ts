@@ -158,6 +158,21 @@ export function pixelAspectClip(kind: 'square' | 'wide' | 'tall' | 'tall-rotated
   });
 }
 
+/**
+ * The square-pixel still clip of {@link pixelAspectClip} as HDR: its BT.709 picture in linear light
+ * (SDR white at 203 cd/m², BT.2408's reference white), re-encoded with the HLG or PQ transfer and
+ * BT.2020 primaries and matrix, 10-bit 4:2:0, lossless (FFV1 in Matroska, which keeps the colour tags).
+ */
+export function hdrClip(kind: 'hlg' | 'pq'): string {
+  const transfer = kind === 'hlg' ? 'arib-std-b67' : 'smpte2084';
+  return once(`hdr_${kind}.mkv`, (out) =>
+    ffmpeg(['-i', pixelAspectClip('square'), '-vf',
+      'format=gbrp,setparams=color_primaries=bt709:color_trc=bt709:range=pc,zscale=tin=bt709:pin=bt709:rin=pc:t=linear:npl=203,format=gbrpf32le,' +
+      `zscale=p=bt2020:t=${transfer}:m=bt2020nc:r=tv:npl=203,format=yuv420p10le`,
+      '-color_primaries', 'bt2020', '-color_trc', transfer, '-colorspace', 'bt2020nc', '-color_range', 'tv', '-c:v', 'ffv1', out]),
+  );
+}
+
 export function emptyFile(): string {
   return once('empty.mp4', (out) => writeFileSync(out, ''));
 }
