@@ -42,4 +42,6 @@ export interface MediaInfo {
    * (`tv` or `pc`).
    */
   colour?: { transfer?: string; primaries?: string; space?: string; range?: string };
+  /** Videos: interlaced (the stream states a field order); decoded frames are deinterlaced (display_chain.ts). */
+  interlaced?: boolean;
 }

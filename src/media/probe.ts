@@ -34,6 +34,8 @@ interface ProbeStream {
   color_transfer?: string;
   color_primaries?: string;
   color_range?: string;
+  /** `progressive`, or for interlaced video which field comes first: `tt`, `bb`, `tb`, `bt`. */
+  field_order?: string;
   pix_fmt?: string;
   /** Stored pixel shape, `"4:3"` (anamorphic), `"1:1"`, or `"0:1"` when unknown. */
   sample_aspect_ratio?: string;
@@ -61,6 +63,9 @@ function startOffset(stream: string | undefined, format: string | undefined): nu
   const v = Number(stream ?? NaN), f = Number(format ?? NaN);
   return Number.isFinite(v) && Number.isFinite(f) ? Math.max(0, v - f) : undefined;
 }
+
+/** ffprobe's field orders of interlaced video (either field first, coded either way). */
+const INTERLACED_FIELD_ORDERS = new Set(['tt', 'bb', 'tb', 'bt']);
 
 /** The stated colour tags (ffprobe says `unknown` or nothing for the others). */
 function colourTags(s: ProbeStream): NonNullable<MediaInfo['colour']> {
@@ -197,5 +202,6 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     videoStartS: startOffset(video.start_time, json.format?.start_time),
     ...(pixelAspect !== undefined ? { pixelAspect } : {}),
     colour: colourTags(video),
+    ...(INTERLACED_FIELD_ORDERS.has(video.field_order ?? '') ? { interlaced: true } : {}),
   };
 }

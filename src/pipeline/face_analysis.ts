@@ -6,7 +6,7 @@
 import type { BlazeFaceDetector } from '../faces/blazeface.js';
 import { type CropOptions, DEFAULT_CROP_OPTIONS, makeFaceCrop } from '../faces/crop.js';
 import { type FrameDetections, type TrackerOptions, trackFaces } from '../faces/tracker.js';
-import { toneMapWarning } from '../media/display_chain.js';
+import { displayWarnings } from '../media/display_chain.js';
 import { openFrames } from '../media/frame_source.js';
 import type { MediaInfo } from '../media/media_info.js';
 import { DEFAULT_SAMPLING, type SamplingPolicy } from '../media/sampling.js';
@@ -105,8 +105,7 @@ export async function analyzeFaces(
   const warnings: string[] = [];
   if (source.report.warning) warnings.push(source.report.warning);
   if (source.info.frameCountEstimated) warnings.push('frame count estimated from duration; sampling may be uneven');
-  const toneMap = toneMapWarning(source.info);
-  if (toneMap) warnings.push(toneMap);
+  warnings.push(...displayWarnings(source.info));
   return { info: source.info, framesRequested: source.indices.length, framesDecoded, crops, tracks: summarizeTracks(crops), warnings, timings };
 }
 

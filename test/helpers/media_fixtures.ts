@@ -173,6 +173,24 @@ export function hdrClip(kind: 'hlg' | 'pq'): string {
   );
 }
 
+/**
+ * The face photo panning fast (up to 300 px/s at 960x640), 1 s: `progressive` at 50 fps, or
+ * `interlaced` made from it at 25 frames (50 fields) per second, top field first: frame n weaves
+ * the top field of progressive frame 2n with the bottom field of frame 2n+1, 20 ms apart as a
+ * camera's fields are, so moving edges are combed.
+ */
+export function panningClip(kind: 'progressive' | 'interlaced'): string {
+  const progressive = once('pan_50p.mp4', (out) =>
+    ffmpeg(['-loop', '1', '-framerate', '50', '-t', '1', '-i', facePhoto(1), '-vf',
+      'scale=1200:-2,crop=960:640:120+100*sin(3*t):(ih-640)/2,format=yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '10', out]),
+  );
+  if (kind === 'progressive') return progressive;
+  return once('pan_25i.mp4', (out) =>
+    ffmpeg(['-i', progressive, '-vf', 'tinterlace=mode=interleave_top,setfield=tff', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '10',
+      '-flags', '+ildct+ilme', '-x264opts', 'tff=1', out]),
+  );
+}
+
 export function emptyFile(): string {
   return once('empty.mp4', (out) => writeFileSync(out, ''));
 }
