@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { faceThumbnail } from '../src/eval/thumbnails.js';
-import { canToneMap, displayChain, isHdr, toneMapFilter } from '../src/media/display_chain.js';
+import { canToneMap, displayChain, displaySteps, isHdr, toneMapFilter } from '../src/media/display_chain.js';
 import { frameLayout } from '../src/media/decode.js';
 import type { MediaInfo } from '../src/media/media_info.js';
 import { probeMedia } from '../src/media/probe.js';
@@ -34,6 +34,8 @@ describe('HDR video', { skip: canToneMap() ? false : 'this ffmpeg has no zscale 
     assert.equal(layout.format, 'rgb24');
     assert.match(layout.display ?? '', /^zscale=tin=arib-std-b67:pin=bt2020:min=bt2020nc:rin=tv:.*tonemap=tonemap=mobius/);
     assert.equal(frameLayout(video({ transfer: 'bt709' })).display, undefined);
+    assert.deepEqual(displaySteps(video({ transfer: 'smpte2084' })), ['tone-map']);
+    assert.deepEqual(displaySteps({ ...video({ transfer: 'arib-std-b67' }), interlaced: true, pixelAspect: 4 / 3 }), ['deinterlace', 'tone-map', 'square-pixels']);
   });
 
   it('an untagged matrix or primaries falls back to BT.2020', () => {

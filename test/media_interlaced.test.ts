@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { canDeinterlace, displayChain } from '../src/media/display_chain.js';
+import { canDeinterlace, displayChain, displaySteps } from '../src/media/display_chain.js';
 import { probeMedia } from '../src/media/probe.js';
 import { mediaTools } from '../src/media/tools.js';
 import { firstFrameRgb, meanAbsDiff } from './helpers/frame_compare.js';
@@ -16,6 +16,7 @@ describe('interlaced video', { skip: canDeinterlace() ? false : 'this ffmpeg has
     const interlaced = await probeMedia(fx.panningClip('interlaced'));
     assert.equal(interlaced.interlaced, true);
     assert.equal(displayChain(interlaced), 'kerndeint');
+    assert.deepEqual(displaySteps(interlaced), ['deinterlace']);
     const progressive = await probeMedia(fx.panningClip('progressive'));
     assert.equal(progressive.interlaced, undefined);
     assert.equal(displayChain(progressive), undefined);

@@ -77,6 +77,8 @@ describe('scanning and pictures of an anamorphic video', () => {
 
   it("finds the same faces, with the same boxes, as in the square-pixel copy", () => {
     assert.equal(square.status, 'ok');
+    assert.deepEqual([square.media?.display, wide.media?.display], [[], ['square-pixels']]);
+    assert.deepEqual([wide.media?.width, wide.media?.height], [960, 640]);
     assert.equal(wide.tracks.length, square.tracks.length);
     // each face's box in the first sampled frame, left to right
     const boxes = (r: ScanResult) => r.frames.filter((f) => f.frameIndex === r.frames[0].frameIndex).map((f) => f.box).sort((a, b) => a.x - b.x);

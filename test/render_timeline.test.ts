@@ -37,7 +37,7 @@ function syntheticScan(file = '/videos/clip.mp4'): ScanResult {
   return {
     schema: SCAN_SCHEMA, file, status: 'ok', verdict: 'UNCERTAIN', probability: 0.5, strategy: 'mean-logit',
     band: { realBelow: 0.35, fakeAbove: 0.65 }, models: [{ name: 'm', version: '1' }],
-    media: { kind: 'video', width: 640, height: 360, fps: 25, frameCount: 100, durationMs: 4000 },
+    media: { kind: 'video', width: 640, height: 360, fps: 25, frameCount: 100, durationMs: 4000, display: [] },
     framesSampled: 8, framesDecoded: 8,
     tracks: [
       { trackId: 0, frames: 8, firstFrame: 0, lastFrame: 99, probability: 0.45 },

@@ -75,11 +75,24 @@ export function canDeinterlace(): boolean {
  * on the stored field lines; tone mapping; then the stretch to square pixels.
  */
 export function displayChain(info: MediaInfo): string | undefined {
-  const filters: string[] = [];
-  if (info.interlaced && canDeinterlace()) filters.push(DEINTERLACE_FILTER);
-  if (isHdr(info) && canToneMap()) filters.push(toneMapFilter(info));
-  if (info.pixelAspect !== undefined) filters.push(squarePixelsFilter(info.width, info.height));
-  return filters.length ? filters.join(',') : undefined;
+  const filter: Record<DisplayStep, () => string> = {
+    deinterlace: () => DEINTERLACE_FILTER,
+    'tone-map': () => toneMapFilter(info),
+    'square-pixels': () => squarePixelsFilter(info.width, info.height),
+  };
+  const steps = displaySteps(info);
+  return steps.length ? steps.map((s) => filter[s]()).join(',') : undefined;
+}
+
+/** What a player does that the decoding does too (JSON `media.display`): the filters of {@link displayChain}, named. */
+export type DisplayStep = 'deinterlace' | 'tone-map' | 'square-pixels';
+
+export function displaySteps(info: MediaInfo): DisplayStep[] {
+  const steps: DisplayStep[] = [];
+  if (info.interlaced && canDeinterlace()) steps.push('deinterlace');
+  if (isHdr(info) && canToneMap()) steps.push('tone-map');
+  if (info.pixelAspect !== undefined) steps.push('square-pixels');
+  return steps;
 }
 
 /** The scan's warnings for what this ffmpeg cannot do to show the video as a player does. */

@@ -9,6 +9,7 @@ import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { BlazeFaceDetector } from '../faces/blazeface.js';
 import type { FaceDetectorOptions } from '../faces/face_detector_options.js';
+import { type DisplayStep, displaySteps } from '../media/display_chain.js';
 import type { Keypoints } from '../types.js';
 import { UnmaskError } from '../util/errors.js';
 import { type FaceAnalysisOptions, analyzeFaces, DEFAULT_FACE_ANALYSIS_OPTIONS } from './face_analysis.js';
@@ -51,7 +52,8 @@ export interface ExtractRecord {
   key: string;
   source: string;
   [meta: string]: unknown;
-  media?: { kind: string; width: number; height: number; fps: number; frameCount: number };
+  /** `display`: what decoding did as a player does (display_chain.ts); absent in records of earlier versions. */
+  media?: { kind: string; width: number; height: number; fps: number; frameCount: number; display?: DisplayStep[] };
   crop: { policy: string; margin: number; size: number };
   sampling: unknown;
   status: 'ok' | 'no_face' | 'error';
@@ -120,7 +122,7 @@ export async function extractOne(input: MediaInput, detector: BlazeFaceDetector,
     const { info } = a;
     const record: ExtractRecord = {
       ...base,
-      media: { kind: info.kind, width: info.width, height: info.height, fps: info.fps, frameCount: info.frameCount },
+      media: { kind: info.kind, width: info.width, height: info.height, fps: info.fps, frameCount: info.frameCount, display: displaySteps(info) },
       status: faces.length ? 'ok' : 'no_face',
       framesDecoded: a.framesDecoded,
       tracks: a.tracks,

@@ -4,6 +4,7 @@
  */
 import type { Verdict } from '../aggregate/verdict.js';
 import type { StrategyName } from '../aggregate/strategies.js';
+import type { DisplayStep } from '../media/display_chain.js';
 import type { Box } from '../types.js';
 
 export const SCAN_SCHEMA = 'unmask.scan/1';
@@ -58,7 +59,17 @@ export interface ScanResult {
   /** Probability band: below realBelow REAL, at or above fakeAbove FAKE, between UNCERTAIN. */
   band: { realBelow: number; fakeAbove: number };
   models: { name: string; version: string }[];
-  media: { kind: 'video' | 'image'; width: number; height: number; fps: number; frameCount: number; durationMs: number } | null;
+  media: {
+    kind: 'video' | 'image';
+    /** Display size (after rotation and any stretch to square pixels). */
+    width: number;
+    height: number;
+    fps: number;
+    frameCount: number;
+    durationMs: number;
+    /** What the decoding did, as a player does, before the scan saw the frames (display_chain.ts); usually none. */
+    display: DisplayStep[];
+  } | null;
   framesSampled: number;
   framesDecoded: number;
   tracks: ScanTrack[];

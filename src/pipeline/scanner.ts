@@ -9,6 +9,7 @@ import { BlazeFaceDetector } from '../faces/blazeface.js';
 import type { CropOptions } from '../faces/crop.js';
 import type { FaceDetectorOptions } from '../faces/face_detector_options.js';
 import type { TrackerOptions } from '../faces/tracker.js';
+import { displaySteps } from '../media/display_chain.js';
 import { DEFAULT_SAMPLING, type SamplingPolicy } from '../media/sampling.js';
 import type { Ensemble } from '../models/ensemble.js';
 import { DEFAULT_MEMBER_SCHEDULE, MEMBER_SCHEDULES, type MemberSchedule, membersForFrame } from '../models/member_schedule.js';
@@ -148,7 +149,10 @@ export class Scanner {
         status: 'ok',
         verdict: video.verdict,
         probability: video.probability,
-        media: { kind: info.kind, width: info.width, height: info.height, fps: info.fps, frameCount: info.frameCount, durationMs: Math.round(info.durationMs) },
+        media: {
+          kind: info.kind, width: info.width, height: info.height, fps: info.fps, frameCount: info.frameCount,
+          durationMs: Math.round(info.durationMs), display: displaySteps(info),
+        },
         framesSampled: a.framesRequested,
         framesDecoded: a.framesDecoded.length,
         tracks: video.tracks.map((tr) => {

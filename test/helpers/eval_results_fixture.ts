@@ -48,7 +48,7 @@ function scanOf(path: string, frameProbs: number[][], ok = true): ScanResult {
   }));
   return {
     ...base, status: 'ok', verdict: 'UNCERTAIN', probability: 0.5,
-    media: { kind: 'video', width: 640, height: 360, fps: 25, frameCount: frames.length * 10, durationMs: frames.length * 400 },
+    media: { kind: 'video', width: 640, height: 360, fps: 25, frameCount: frames.length * 10, durationMs: frames.length * 400, display: [] },
     framesSampled: frames.length, framesDecoded: frames.length,
     tracks: [{ trackId: 0, frames: frames.length, firstFrame: 0, lastFrame: (frames.length - 1) * 10, probability: 0.5 }],
     frames,
