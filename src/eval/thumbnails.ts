@@ -44,7 +44,7 @@ async function grabFrame(path: string, timeMs: number): Promise<Buffer | undefin
   // `-ss 0` before a still image input makes ffmpeg output nothing, so seek only when needed
   const seek = timeMs > 0 ? ['-ss', (timeMs / 1000).toFixed(3)] : [];
   try {
-    // the frame as the scan saw it: square pixels, tone-mapped if HDR
+    // the frame as the scan saw it (deinterlaced, tone-mapped, square pixels where the video needs it)
     const display = displayChain(await probeMedia(path));
     const args = ['-hide_banner', '-loglevel', 'error', ...seek, '-i', path, '-frames:v', '1', ...(display ? ['-vf', display] : []), '-f', 'image2pipe', '-vcodec', 'png', '-'];
     const { stdout } = await execFileAsync(mediaTools().ffmpeg, args, { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });

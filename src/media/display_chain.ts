@@ -72,7 +72,9 @@ export function canDeinterlace(): boolean {
 
 /**
  * The filters between decoding and what the scan sees (`undefined`: none): deinterlacing first,
- * on the stored field lines; tone mapping; then the stretch to square pixels.
+ * on the stored field lines; tone mapping; then the stretch to square pixels. They run after
+ * ffmpeg's autorotation, so interlaced video stored sideways (which cameras do not make) would be
+ * deinterlaced across its fields.
  */
 export function displayChain(info: MediaInfo): string | undefined {
   const filter: Record<DisplayStep, () => string> = {

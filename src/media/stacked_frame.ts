@@ -21,7 +21,7 @@ export interface StackedLayout {
   preview?: { width: number; height: number };
   /**
    * ffmpeg filters that first turn each decoded frame into what a player shows, `width` x `height`
-   * (display_chain.ts: tone mapping of HDR, square pixels); none for most videos.
+   * (display_chain.ts: deinterlacing, tone mapping of HDR, square pixels); none for most videos.
    */
   display?: string;
 }

@@ -86,7 +86,7 @@ async function* decodeAllFrames(info: MediaInfo): AsyncGenerator<Buffer> {
   const child = spawn(
     ffmpeg,
     ['-hide_banner', '-nostdin', '-v', 'error', '-i', info.path, '-an', '-sn', '-dn',
-      // the frames the scan saw: its boxes are in display pixels, tone-mapped if HDR
+      // the frames as the scan saw them (display_chain.ts): its boxes are in display pixels
       ...(display ? ['-vf', display] : []),
       ...(ffmpegMajor >= 5 ? ['-fps_mode', 'passthrough'] : ['-vsync', '0']),
       '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'],
