@@ -41,6 +41,18 @@ test('a video without faces is NO_FACE with no probability (not a silent 0.5)', 
   assert.equal(r.probability, null);
 });
 
+test('faces too small to judge are left out: NO_FACE with a warning that says why, unless --min-face allows them', () => {
+  const parse = (r: ReturnType<typeof unmask>) => JSON.parse(r.stdout).results[0];
+  const strict = parse(unmask('scan', '--json', '--sample', 'uniform:4', fx.smallFaceClip()));
+  assert.equal(strict.verdict, 'NO_FACE');
+  assert.equal(strict.probability, null);
+  assert.ok(strict.warnings.some((w: string) => /faces smaller than 60 px left out in 4 sampled frame/.test(w)), strict.warnings.join('; '));
+  const lenient = parse(unmask('scan', '--json', '--sample', 'uniform:4', '--min-face', '16', fx.smallFaceClip()));
+  assert.notEqual(lenient.verdict, 'NO_FACE');
+  assert.ok(lenient.tracks.length >= 1);
+  assert.ok(lenient.frames.every((f: { box: { width: number } }) => f.box.width < 60));
+});
+
 test('an image and a 4K frame are scanned', async () => {
   const img = await scanner.scan(fx.facePhoto(2));
   assert.equal(img.media?.kind, 'image');

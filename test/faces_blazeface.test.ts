@@ -55,3 +55,22 @@ test('close-up views find nothing in a picture without a face', async () => {
   const grey = await rgbFrame(sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png());
   assert.deepEqual(await withCloseUps.detect(grey), []);
 });
+
+test('faces under minFaceSize are left out and counted, the largest of them recorded', async () => {
+  const photo = await rgbFrame(sharp(samplePhoto(1)));
+  const all = await withCloseUps.detect(photo);
+  assert.equal(all.length, 3);
+  const sides = all.map((d) => Math.max(d.box.width, d.box.height)).sort((a, b) => a - b);
+  // keep only the largest face: the two smaller ones are counted, the middle one as the largest left out
+  const strict = await BlazeFaceDetector.load({ minFaceSize: (sides[1] + sides[2]) / 2 });
+  try {
+    const report = { tooSmall: 0, largestTooSmall: 0 };
+    const kept = await strict.detect(photo, report);
+    assert.equal(kept.length, 1);
+    assert.ok(Math.abs(Math.max(kept[0].box.width, kept[0].box.height) - sides[2]) < 1e-6);
+    assert.equal(report.tooSmall, 2);
+    assert.ok(Math.abs(report.largestTooSmall - sides[1]) < 1e-6);
+  } finally {
+    await strict.dispose();
+  }
+});

@@ -37,6 +37,7 @@ interface EvalCliOptions {
   memberSchedule: MemberSchedule;
   minScore: number;
   maxFaces: number;
+  minFace: number;
   rescale: 'auto' | number;
   passes: 'fast' | 'thorough';
   threads?: number;
@@ -68,6 +69,7 @@ export function evalCommand(): Command {
     .option('--member-schedule <s>', `how ensemble rows combine their frame members per frame, as unmask scan: ${MEMBER_SCHEDULES.join(' | ')} (every model alone is always measured on every face)`, choice('--member-schedule', MEMBER_SCHEDULES), DEFAULT_MEMBER_SCHEDULE)
     .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), 0.6)
     .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), 4)
+    .option('--min-face <px>', 'smallest face judged, as its box side in frame pixels (smaller faces score as fakes for lack of detail)', intOption('--min-face'), 60)
     .option('--rescale <r>', "detector input rescale: 'auto' (by resolution) or a factor", rescaleOption, 'auto')
     .option('--passes <mode>', 'detector views of wide frames: fast | thorough', passesOption, 'fast')
     .option('--threads <n>', 'onnxruntime threads per model', intOption('--threads'))
@@ -101,7 +103,7 @@ export function evalCommand(): Command {
         models,
         settings: {
           sampling: o.sample,
-          detector: { minScore: o.minScore, maxFaces: o.maxFaces, rescale: o.rescale, passes: o.passes },
+          detector: { minScore: o.minScore, maxFaces: o.maxFaces, minFaceSize: o.minFace, rescale: o.rescale, passes: o.passes },
           tracker: {},
         },
         threads: o.threads,

@@ -26,6 +26,7 @@ export function extractCommand(): Command {
     .option('--format <fmt>', 'png | jpg', 'png')
     .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), 0.6)
     .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), 4)
+    .option('--min-face <px>', 'smallest face judged, as its box side in frame pixels (smaller faces score as fakes for lack of detail)', intOption('--min-face'), 60)
     .option('--rescale <r>', "detector input rescale: 'auto' (by resolution) or a factor", rescaleOption, 'auto')
     .option('--passes <mode>', 'detector views of wide frames: fast (whole frame; tiles only if no face) | thorough (always tiles too)', passesOption, 'fast')
     .option('-j, --jobs <n>', 'inputs processed at once', intOption('--jobs'), 2)
@@ -48,7 +49,7 @@ export function extractCommand(): Command {
           tracker: {},
           format: o.format,
           concurrency: o.jobs,
-          detector: { minScore: o.minScore, maxFaces: o.maxFaces, rescale: o.rescale, passes: o.passes },
+          detector: { minScore: o.minScore, maxFaces: o.maxFaces, minFaceSize: o.minFace, rescale: o.rescale, passes: o.passes },
           force: o.force,
         },
         (r) => bar.tick(r.key),

@@ -25,6 +25,7 @@ export function scanCommand(): Command {
     .option('--member-schedule <s>', `which members of an ensemble score each frame: alternate (first frame with faces all, then one each in turn) | every-frame`, choice('--member-schedule', MEMBER_SCHEDULES), DEFAULT_MEMBER_SCHEDULE)
     .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), 0.6)
     .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), 4)
+    .option('--min-face <px>', 'smallest face judged, as its box side in frame pixels (smaller faces score as fakes for lack of detail)', intOption('--min-face'), 60)
     .option('--rescale <r>', "detector input rescale: 'auto' (by resolution) or a factor", rescaleOption, 'auto')
     .option('--passes <mode>', 'detector views of wide frames: fast (whole frame; tiles only if no face) | thorough (always tiles too)', passesOption, 'fast')
     .option('--threads <n>', 'onnxruntime threads per classifier model (the face detector uses 1)', intOption('--threads'))
@@ -47,7 +48,7 @@ export function scanCommand(): Command {
         sampling: o.sample === undefined ? undefined : parseSampling(o.sample),
         strategy: o.strategy,
         memberSchedule: o.memberSchedule,
-        detector: { minScore: o.minScore, maxFaces: o.maxFaces, rescale: o.rescale, passes: o.passes },
+        detector: { minScore: o.minScore, maxFaces: o.maxFaces, minFaceSize: o.minFace, rescale: o.rescale, passes: o.passes },
         threads: o.threads,
       });
       // --explain: the maps of the crops each scan hands out (see explain_faces.ts)

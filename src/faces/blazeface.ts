@@ -17,7 +17,7 @@ import { yuv420ToRgb } from '../image/yuv.js';
 import type { FaceDetection, Frame, Keypoints, Point, RgbImage } from '../types.js';
 import { ModelLoadError } from '../util/errors.js';
 import { weightedNms } from './box_ops.js';
-import { DEFAULT_FACE_DETECTOR_OPTIONS, type FaceDetectorOptions, rescaleFactor } from './face_detector_options.js';
+import { DEFAULT_FACE_DETECTOR_OPTIONS, type DetectionReport, type FaceDetectorOptions, rescaleFactor } from './face_detector_options.js';
 
 const INPUT = 256;
 /** Anchor layers of BlazeFace: 16x16 cells with 2 anchors, then 8x8 cells with 6. */
@@ -78,8 +78,11 @@ export class BlazeFaceDetector {
     }
   }
 
-  /** Detects faces in a still image or any single frame. */
-  async detect(frame: Frame): Promise<FaceDetection[]> {
+  /**
+   * Detects faces in a still image or any single frame. Faces under `minFaceSize` are left out and
+   * counted in `report` when given.
+   */
+  async detect(frame: Frame, report?: DetectionReport): Promise<FaceDetection[]> {
     const { minScore, maxFaces, mergeIoU, minFaceSize } = this.options;
     const r = this.options.rescale === 'auto' ? rescaleFactor(Math.max(frame.width, frame.height)) : this.options.rescale;
     let work: RgbImage | undefined;
@@ -119,14 +122,21 @@ export class BlazeFaceDetector {
         if (found.length) break;
       }
     }
-    return weightedNms(found, mergeIoU)
-      .filter((d) => Math.max(d.box.width, d.box.height) >= minFaceSize)
-      .slice(0, maxFaces);
+    const faces: FaceDetection[] = [];
+    for (const d of weightedNms(found, mergeIoU)) {
+      const side = Math.max(d.box.width, d.box.height);
+      if (side >= minFaceSize) faces.push(d);
+      else if (report) {
+        report.tooSmall++;
+        report.largestTooSmall = Math.max(report.largestTooSmall, side);
+      }
+    }
+    return faces.slice(0, maxFaces);
   }
 
   /** Same as `detect`; named as MediaPipe's video mode for callers that process frames in order. */
-  detectForVideo(frame: Frame): Promise<FaceDetection[]> {
-    return this.detect(frame);
+  detectForVideo(frame: Frame, report?: DetectionReport): Promise<FaceDetection[]> {
+    return this.detect(frame, report);
   }
 
   async dispose(): Promise<void> {

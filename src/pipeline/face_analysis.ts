@@ -4,6 +4,7 @@
  * are cut, so memory stays flat for long or 4K videos.
  */
 import type { BlazeFaceDetector } from '../faces/blazeface.js';
+import type { DetectionReport } from '../faces/face_detector_options.js';
 import { type CropOptions, DEFAULT_CROP_OPTIONS, makeFaceCrop } from '../faces/crop.js';
 import { type FrameDetections, type TrackerOptions, trackFaces } from '../faces/tracker.js';
 import { displayWarnings } from '../media/display_chain.js';
@@ -75,6 +76,8 @@ export async function analyzeFaces(
   timings.probeMs = performance.now() - t;
 
   const perFrame: FrameDetections[] = [];
+  const small: DetectionReport = { tooSmall: 0, largestTooSmall: 0 };
+  let framesWithSmall = 0;
   const crops: FaceCrop[] = [];
   const framesDecoded: number[] = [];
   const iterator = source.frames[Symbol.asyncIterator]();
@@ -86,7 +89,9 @@ export async function analyzeFaces(
     const frame = next.value;
     framesDecoded.push(frame.index);
     t = performance.now();
-    const detections = await detector.detectForVideo(frame);
+    const smallBefore = small.tooSmall;
+    const detections = await detector.detectForVideo(frame, small);
+    if (small.tooSmall > smallBefore) framesWithSmall++;
     timings.detectMs += performance.now() - t;
     t = performance.now();
     const frameCrops = detections.map((det) => makeFaceCrop(frame, det, opt.crop));
@@ -106,6 +111,11 @@ export async function analyzeFaces(
   if (source.report.warning) warnings.push(source.report.warning);
   if (source.info.frameCountEstimated) warnings.push('frame count estimated from duration; sampling may be uneven');
   warnings.push(...displayWarnings(source.info));
+  if (framesWithSmall)
+    warnings.push(
+      `faces smaller than ${detector.options.minFaceSize} px left out in ${framesWithSmall} sampled frame(s) (largest ${Math.round(small.largestTooSmall)} px): ` +
+        'too little detail to judge, and small real faces score as fakes (--min-face sets the size)',
+    );
   return { info: source.info, framesRequested: source.indices.length, framesDecoded, crops, tracks: summarizeTracks(crops), warnings, timings };
 }
 

@@ -191,6 +191,14 @@ export function panningClip(kind: 'progressive' | 'interlaced'): string {
   );
 }
 
+/** The face photo at 260 px wide in the middle of a grey 1280x720 frame, 1 s: three faces of about 25-35 px. */
+export function smallFaceClip(): string {
+  return once('small_faces.mp4', (out) =>
+    ffmpeg(['-f', 'lavfi', '-i', 'color=c=gray:s=1280x720:d=1:r=25', '-i', facePhoto(1), '-filter_complex',
+      '[1:v]scale=260:-2[f];[0:v][f]overlay=(W-w)/2:(H-h)/2,format=yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '16', out]),
+  );
+}
+
 export function emptyFile(): string {
   return once('empty.mp4', (out) => writeFileSync(out, ''));
 }
