@@ -22,10 +22,10 @@ import { addThumbnails } from '../eval/thumbnails.js';
 import { DEFAULT_MEMBER_SCHEDULE, MEMBER_SCHEDULES, type MemberSchedule } from '../models/member_schedule.js';
 import { InvalidOptionError } from '../util/errors.js';
 import { formatSummary, formatVideosCsv } from './eval_format.js';
-import { choice, floatOption, intOption, passesOption, rescaleOption, samplingOption, strategyOption } from './options.js';
+import { addDetectorOptions, choice, type DetectorCliOptions, detectorOptionsFrom, intOption, samplingOption, strategyOption } from './options.js';
 import { progressBar, type Progress } from './progress.js';
 
-interface EvalCliOptions {
+interface EvalCliOptions extends DetectorCliOptions {
   model: string[];
   out: string;
   split?: string;
@@ -35,11 +35,6 @@ interface EvalCliOptions {
   sample?: SamplingPolicy;
   strategy: StrategyName;
   memberSchedule: MemberSchedule;
-  minScore: number;
-  maxFaces: number;
-  minFace: number;
-  rescale: 'auto' | number;
-  passes: 'fast' | 'thorough';
   threads?: number;
   bootstrap: number;
   clusterBy: ClusterBy;
@@ -55,23 +50,20 @@ interface EvalCliOptions {
 }
 
 export function evalCommand(): Command {
-  return new Command('eval')
-    .description('measure models on a labelled index: AUC (bootstrap CI), log loss, accuracy, EER, AP, calibration; per data set, method, compression')
-    .argument('<index.csv>', 'index of labelled inputs (columns path,label,dataset,split,group,method[,compression]; see `unmask index`)')
-    .requiredOption('-o, --out <dir>', 'folder for results.json, videos.csv, the scan cache and calibrated manifests')
-    .option('-m, --model <manifest|name>', 'model manifest or shipped model name; repeat to evaluate several (each alone and their ensemble)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--split <split>', 'only rows of this split (train, val, test, excluded)')
-    .option('--dataset <name>', 'only rows of this data set')
-    .option('--limit <n>', 'at most n rows, REAL/FAKE proportions kept, chosen with --seed', intOption('--limit'))
-    .option('--seed <n>', 'seed of --limit and of the bootstrap', intOption('--seed', 0), 1)
-    .option('--sample <policy>', "frames to look at: uniform:N | fps:R | clip:N | range:START:N (default uniform:32, or a clip model's own, e.g. clip:64); uniform:N:exact / fps:R:exact decode exactly those frame numbers instead of the nearest reference frames", samplingOption)
-    .option('--strategy <name>', `default frame->video aggregation (all of ${STRATEGY_NAMES.join(', ')} are measured)`, strategyOption, 'mean-logit')
-    .option('--member-schedule <s>', `how ensemble rows combine their frame members per frame, as unmask scan: ${MEMBER_SCHEDULES.join(' | ')} (every model alone is always measured on every face)`, choice('--member-schedule', MEMBER_SCHEDULES), DEFAULT_MEMBER_SCHEDULE)
-    .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), 0.6)
-    .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), 4)
-    .option('--min-face <px>', 'smallest face judged, as its box side in frame pixels (smaller faces score as fakes for lack of detail)', intOption('--min-face'), 60)
-    .option('--rescale <r>', "detector input rescale: 'auto' (by resolution) or a factor", rescaleOption, 'auto')
-    .option('--passes <mode>', 'detector views of wide frames: fast | thorough', passesOption, 'fast')
+  return addDetectorOptions(
+    new Command('eval')
+      .description('measure models on a labelled index: AUC (bootstrap CI), log loss, accuracy, EER, AP, calibration; per data set, method, compression')
+      .argument('<index.csv>', 'index of labelled inputs (columns path,label,dataset,split,group,method[,compression]; see `unmask index`)')
+      .requiredOption('-o, --out <dir>', 'folder for results.json, videos.csv, the scan cache and calibrated manifests')
+      .option('-m, --model <manifest|name>', 'model manifest or shipped model name; repeat to evaluate several (each alone and their ensemble)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+      .option('--split <split>', 'only rows of this split (train, val, test, excluded)')
+      .option('--dataset <name>', 'only rows of this data set')
+      .option('--limit <n>', 'at most n rows, REAL/FAKE proportions kept, chosen with --seed', intOption('--limit'))
+      .option('--seed <n>', 'seed of --limit and of the bootstrap', intOption('--seed', 0), 1)
+      .option('--sample <policy>', "frames to look at: uniform:N | fps:R | clip:N | range:START:N (default uniform:32, or a clip model's own, e.g. clip:64); uniform:N:exact / fps:R:exact decode exactly those frame numbers instead of the nearest reference frames", samplingOption)
+      .option('--strategy <name>', `default frame->video aggregation (all of ${STRATEGY_NAMES.join(', ')} are measured)`, strategyOption, 'mean-logit')
+      .option('--member-schedule <s>', `how ensemble rows combine their frame members per frame, as unmask scan: ${MEMBER_SCHEDULES.join(' | ')} (every model alone is always measured on every face)`, choice('--member-schedule', MEMBER_SCHEDULES), DEFAULT_MEMBER_SCHEDULE),
+  )
     .option('--threads <n>', 'onnxruntime threads per model', intOption('--threads'))
     .option('--bootstrap <n>', 'bootstrap resamples for the AUC interval (0: no interval)', intOption('--bootstrap', 0), 1000)
     .option('--cluster-by <unit>', "what a bootstrap resample draws: input (each input alone) | group (all inputs of one class sharing the index's group column, e.g. the stills cut from one video); point figures are the same", choice('--cluster-by', CLUSTER_BY), 'input')
@@ -103,7 +95,7 @@ export function evalCommand(): Command {
         models,
         settings: {
           sampling: o.sample,
-          detector: { minScore: o.minScore, maxFaces: o.maxFaces, minFaceSize: o.minFace, rescale: o.rescale, passes: o.passes },
+          detector: detectorOptionsFrom(o),
           tracker: {},
         },
         threads: o.threads,

@@ -8,27 +8,24 @@ import { parseSampling } from '../media/sampling.js';
 import { extractAll } from '../pipeline/extract.js';
 import { collectInputsWithNote, inputsFromRows, type MediaInput } from '../pipeline/inputs.js';
 import { InvalidOptionError } from '../util/errors.js';
-import { cropPolicyOption, floatOption, intOption, passesOption, rescaleOption } from './options.js';
+import { addDetectorOptions, cropPolicyOption, detectorOptionsFrom, floatOption, intOption } from './options.js';
 import { progressBar } from './progress.js';
 
 const LABEL_COLUMNS = ['key', 'label', 'dataset', 'split', 'group', 'method', 'compression'];
 
 export function extractCommand(): Command {
-  return new Command('extract')
-    .description('detect, track and crop faces; write crops and one JSON record per input (resumable)')
-    .argument('[inputs...]', 'videos, images or directories (searched recursively)')
-    .requiredOption('-o, --out <dir>', 'output directory')
-    .option('--index <csv>', 'index CSV (path,label,dataset,split,group,method[,compression], as written by `unmask index`) instead of / besides inputs')
-    .option('--sample <policy>', 'uniform:N | fps:R | clip:N | range:START:N (uniform:N:exact / fps:R:exact: exactly those frame numbers)', 'uniform:32')
-    .option('--crop <policy>', 'scale | margin | align', cropPolicyOption, 'margin')
-    .option('--margin <f>', 'border per side for --crop margin, fraction of the face box', floatOption('--margin', 0, 2), 0.3)
-    .option('--size <px>', 'crop side in pixels', intOption('--size', 16), 256)
-    .option('--format <fmt>', 'png | jpg', 'png')
-    .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), 0.6)
-    .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), 4)
-    .option('--min-face <px>', 'smallest face judged, as its box side in frame pixels (smaller faces score as fakes for lack of detail)', intOption('--min-face'), 60)
-    .option('--rescale <r>', "detector input rescale: 'auto' (by resolution) or a factor", rescaleOption, 'auto')
-    .option('--passes <mode>', 'detector views of wide frames: fast (whole frame; tiles only if no face) | thorough (always tiles too)', passesOption, 'fast')
+  return addDetectorOptions(
+    new Command('extract')
+      .description('detect, track and crop faces; write crops and one JSON record per input (resumable)')
+      .argument('[inputs...]', 'videos, images or directories (searched recursively)')
+      .requiredOption('-o, --out <dir>', 'output directory')
+      .option('--index <csv>', 'index CSV (path,label,dataset,split,group,method[,compression], as written by `unmask index`) instead of / besides inputs')
+      .option('--sample <policy>', 'uniform:N | fps:R | clip:N | range:START:N (uniform:N:exact / fps:R:exact: exactly those frame numbers)', 'uniform:32')
+      .option('--crop <policy>', 'scale | margin | align', cropPolicyOption, 'margin')
+      .option('--margin <f>', 'border per side for --crop margin, fraction of the face box', floatOption('--margin', 0, 2), 0.3)
+      .option('--size <px>', 'crop side in pixels', intOption('--size', 16), 256)
+      .option('--format <fmt>', 'png | jpg', 'png'),
+  )
     .option('-j, --jobs <n>', 'inputs processed at once', intOption('--jobs'), 2)
     .option('--force', 're-extract inputs that already have a record', false)
     .action(async (paths: string[], o) => {
@@ -49,7 +46,7 @@ export function extractCommand(): Command {
           tracker: {},
           format: o.format,
           concurrency: o.jobs,
-          detector: { minScore: o.minScore, maxFaces: o.maxFaces, minFaceSize: o.minFace, rescale: o.rescale, passes: o.passes },
+          detector: detectorOptionsFrom(o),
           force: o.force,
         },
         (r) => bar.tick(r.key),

@@ -3,6 +3,8 @@ import { InvalidOptionError } from '../util/errors.js';
 import { CropPolicySchema, type CropPolicy } from '../models/manifest.js';
 import { STRATEGY_NAMES, type StrategyName } from '../aggregate/strategies.js';
 import { parseSampling, type SamplingPolicy } from '../media/sampling.js';
+import { DEFAULT_FACE_DETECTOR_OPTIONS as DETECTOR, type FaceDetectorOptions } from '../faces/face_detector_options.js';
+import type { Command } from 'commander';
 
 export function intOption(flag: string, min = 1) {
   return (v: string): number => {
@@ -51,4 +53,28 @@ export function strategyOption(v: string): StrategyName {
 
 export function samplingOption(v: string): SamplingPolicy {
   return parseSampling(v);
+}
+
+/** The face detector's flags as commander parses them (see {@link addDetectorOptions}). */
+export interface DetectorCliOptions {
+  minScore: number;
+  maxFaces: number;
+  minFace: number;
+  rescale: 'auto' | number;
+  passes: 'fast' | 'thorough';
+}
+
+/** Adds the face detector's flags, shared by scan, eval and extract, with the detector's defaults. */
+export function addDetectorOptions(command: Command): Command {
+  return command
+    .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), DETECTOR.minScore)
+    .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), DETECTOR.maxFaces)
+    .option('--min-face <px>', 'smallest face judged, as its box side in frame pixels (smaller faces score as fakes for lack of detail)', intOption('--min-face'), DETECTOR.minFaceSize)
+    .option('--rescale <r>', "detector input rescale: 'auto' (by resolution) or a factor", rescaleOption, DETECTOR.rescale)
+    .option('--passes <mode>', 'detector views of wide frames: fast (whole frame; tiles only if no face) | thorough (always tiles too)', passesOption, DETECTOR.passes);
+}
+
+/** The detector options those flags give. */
+export function detectorOptionsFrom(o: DetectorCliOptions): Partial<FaceDetectorOptions> {
+  return { minScore: o.minScore, maxFaces: o.maxFaces, minFaceSize: o.minFace, rescale: o.rescale, passes: o.passes };
 }

@@ -10,24 +10,21 @@ import { Scanner } from '../pipeline/scanner.js';
 import type { ScanResult } from '../pipeline/scan_result.js';
 import type { FaceCrop } from '../types.js';
 import { InvalidOptionError } from '../util/errors.js';
-import { choice, floatOption, intOption, passesOption, rescaleOption, strategyOption } from './options.js';
+import { addDetectorOptions, choice, detectorOptionsFrom, floatOption, intOption, strategyOption } from './options.js';
 import { progressBar } from './progress.js';
 import { checkScanVisuals, writeScanVisuals } from './scan_visuals.js';
 import { formatCsv, formatJson, formatTable } from './scan_format.js';
 
 export function scanCommand(): Command {
-  return new Command('scan')
-    .description('tell whether each video or image shows a face-manipulated person')
-    .argument('<inputs...>', 'videos, images or directories (searched recursively)')
-    .option('-m, --model <manifest|name>', 'model manifest or shipped model name; repeat for an ensemble', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--sample <policy>', "frames to look at: uniform:N | fps:R | clip:N | range:START:N (default uniform:32, or a clip model's own, e.g. clip:64); uniform:N:exact / fps:R:exact decode exactly those frame numbers instead of the nearest reference frames")
-    .option('--strategy <name>', `frame->video aggregation: ${STRATEGY_NAMES.join(' | ')}`, strategyOption, 'mean-logit')
-    .option('--member-schedule <s>', `which members of an ensemble score each frame: alternate (first frame with faces all, then one each in turn) | every-frame`, choice('--member-schedule', MEMBER_SCHEDULES), DEFAULT_MEMBER_SCHEDULE)
-    .option('--min-score <p>', 'face detector confidence threshold', floatOption('--min-score', 0, 1), 0.6)
-    .option('--max-faces <n>', 'most faces per frame', intOption('--max-faces'), 4)
-    .option('--min-face <px>', 'smallest face judged, as its box side in frame pixels (smaller faces score as fakes for lack of detail)', intOption('--min-face'), 60)
-    .option('--rescale <r>', "detector input rescale: 'auto' (by resolution) or a factor", rescaleOption, 'auto')
-    .option('--passes <mode>', 'detector views of wide frames: fast (whole frame; tiles only if no face) | thorough (always tiles too)', passesOption, 'fast')
+  return addDetectorOptions(
+    new Command('scan')
+      .description('tell whether each video or image shows a face-manipulated person')
+      .argument('<inputs...>', 'videos, images or directories (searched recursively)')
+      .option('-m, --model <manifest|name>', 'model manifest or shipped model name; repeat for an ensemble', (v: string, acc: string[]) => [...acc, v], [] as string[])
+      .option('--sample <policy>', "frames to look at: uniform:N | fps:R | clip:N | range:START:N (default uniform:32, or a clip model's own, e.g. clip:64); uniform:N:exact / fps:R:exact decode exactly those frame numbers instead of the nearest reference frames")
+      .option('--strategy <name>', `frame->video aggregation: ${STRATEGY_NAMES.join(' | ')}`, strategyOption, 'mean-logit')
+      .option('--member-schedule <s>', `which members of an ensemble score each frame: alternate (first frame with faces all, then one each in turn) | every-frame`, choice('--member-schedule', MEMBER_SCHEDULES), DEFAULT_MEMBER_SCHEDULE),
+  )
     .option('--threads <n>', 'onnxruntime threads per classifier model (the face detector uses 1)', intOption('--threads'))
     .option('--json', 'print one JSON document (schema unmask.scan-batch/1)')
     .option('--csv', 'print filename,label,verdict (label = P(fake), DFDC submission style)')
@@ -48,7 +45,7 @@ export function scanCommand(): Command {
         sampling: o.sample === undefined ? undefined : parseSampling(o.sample),
         strategy: o.strategy,
         memberSchedule: o.memberSchedule,
-        detector: { minScore: o.minScore, maxFaces: o.maxFaces, minFaceSize: o.minFace, rescale: o.rescale, passes: o.passes },
+        detector: detectorOptionsFrom(o),
         threads: o.threads,
       });
       // --explain: the maps of the crops each scan hands out (see explain_faces.ts)
