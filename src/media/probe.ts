@@ -165,13 +165,12 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     (IMAGE_CODECS.has(codec) && (json.format?.format_name ?? '').includes('pipe'));
   const rotated = rotationOf(video) === 90;
   const colorMatrix = matrixForColorSpace(video.color_space);
+  // pictures are decoded as stored (sharp knows no pixel aspect); videos are shown with square pixels
+  const pixelAspect = isImage ? undefined : parsePixelAspect(video.sample_aspect_ratio);
+  const { width, height } = displaySize(video.width!, video.height!, pixelAspect, rotated);
   if (isImage) {
-    const width = rotated ? video.height! : video.width!;
-    const height = rotated ? video.width! : video.height!;
     return { path, kind: 'image', width, height, fps: 1, frameCount: 1, frameCountEstimated: false, durationMs: 0, codec, colorMatrix, pixelFormat: 'rgb24' };
   }
-  const pixelAspect = parsePixelAspect(video.sample_aspect_ratio);
-  const { width, height } = displaySize(video.width!, video.height!, pixelAspect, rotated);
   const avgRate = parseRate(video.avg_frame_rate);
   const nominalRate = parseRate(video.r_frame_rate);
   const fps = avgRate || nominalRate;
