@@ -185,3 +185,4 @@ def mbv2_s(size: int) -> nn.Module:
 from . import models_frame  # noqa: E402,F401
 from . import pretrained_faceapi  # noqa: E402,F401  (faceres: face-api.js faceRecognitionNet)
 from . import pretrained_nsfwjs  # noqa: E402,F401  (mobilenetv2: Keras MobileNetV2, nsfwjs's weights)
+from . import pretrained_nsfwjs_mid  # noqa: E402,F401  (mobilenetv2-140: TF-Hub MobileNetV2 1.4, nsfwjs's mid weights)

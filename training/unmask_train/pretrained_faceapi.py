@@ -26,15 +26,10 @@ into face-api's by a fixed per-channel affine inside the trunk, so the manifest'
 project's.
 
 Initialisation: random by default; `--init faceapi` (transfer.py) loads the package weights. A
-folded scale layer has no batch statistics, so in training mode BatchNorm would normalise the conv
-outputs by batch statistics the pretrained scale never saw and wreck the features at the first step.
-Instead the weights are loaded with running mean 0 / variance 1 (the exact pretrained function in
-eval mode) and, on the first training-mode forward pass, every BatchNorm is re-parameterised from that
-batch's statistics (mean m, variance v of each conv output, measured with the pretrained function):
-gamma' = gamma * sqrt(v + eps) / sqrt(rv + eps), beta' = beta + gamma * (m - rm) / sqrt(rv + eps),
-running stats = (m, v). Eval-mode output is unchanged, and training-mode output equals it on that
-batch, so fine-tuning starts from the face features. The pending flag is a buffer in the state
-dict, so a resumed run does not re-calibrate.
+folded scale layer has no batch statistics, so the weights are loaded as BatchNorms with running
+mean 0 / variance 1 (the exact pretrained function in eval mode) and re-parameterised from the first
+training batch's statistics (`bn_reparam.py`), so fine-tuning starts from the face features. The
+pending flag is a buffer in the state dict, so a resumed run does not re-calibrate.
 """
 from __future__ import annotations
 
@@ -47,6 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .bn_reparam import calibrate_batchnorms
 from .model import Classifier, register
 from .tfjs_weights import decode_groups
 
@@ -192,46 +188,10 @@ class FaceRecTrunk(nn.Module):
             self.calibrate_bn(x)
         return self._features(x)
 
-    @torch.no_grad()
     def calibrate_bn(self, x: torch.Tensor) -> None:
         """Re-parameterises every BatchNorm so that training mode on batches like `x` computes what
-        eval mode computes now (see the module docstring)."""
-        stats: Dict[str, Tuple[torch.Tensor, torch.Tensor]] = {}
-        hooks = []
-        layers = dict(self.conv_layers())
-        for name, layer in layers.items():
-            def hook(_m, _i, out, name=name):
-                o = out.float()
-                stats[name] = (o.mean((0, 2, 3)), o.pow(2).mean((0, 2, 3)))
-            hooks.append(layer.conv.register_forward_hook(hook))
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.autocast(device_type=x.device.type, enabled=False):
-                self._features(x.float())
-        finally:
-            for h in hooks:
-                h.remove()
-            self.train(was_training)
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            # Same parameters on every rank (DDP synchronised them before this first step).
-            flat = torch.cat([torch.cat(stats[n]) for n in layers])
-            torch.distributed.all_reduce(flat)
-            flat /= torch.distributed.get_world_size()
-            pos = 0
-            for n, layer in layers.items():
-                c = layer.bn.num_features
-                stats[n] = (flat[pos:pos + c], flat[pos + c:pos + 2 * c])
-                pos += 2 * c
-        for n, layer in layers.items():
-            mean, sq = stats[n]
-            var = (sq - mean * mean).clamp_min(0)
-            bn = layer.bn
-            old_std = torch.sqrt(bn.running_var + bn.eps)
-            bn.bias.add_(bn.weight * (mean - bn.running_mean) / old_std)
-            bn.weight.mul_(torch.sqrt(var + bn.eps) / old_std)
-            bn.running_mean.copy_(mean)
-            bn.running_var.copy_(var)
+        eval mode computes now (bn_reparam.py)."""
+        calibrate_batchnorms(self, dict(self.conv_layers()), self._features, x)
         self.bn_calibration_pending.zero_()
 
 

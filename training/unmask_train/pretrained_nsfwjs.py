@@ -109,20 +109,30 @@ def _keras_block_names() -> List[str]:
     return ["expanded_conv"] + [f"block_{i}" for i in range(1, n)]
 
 
-class MobileNetV2Trunk(nn.Module):
-    """Keras MobileNetV2 up to (excluding) the pooling: [N,3,S,S] -> [N,1280,S/32,S/32]."""
+def _divisible(v: float, divisor: int = 8) -> int:
+    """TF-slim's `_make_divisible`: channels scaled by the width, rounded to a multiple of 8, never
+    more than 10% below the scaled value (width 1.4: 32 -> 48, 24 -> 32, 64 -> 88, 1280 -> 1792)."""
+    new = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return new + divisor if new < 0.9 * v else new
 
-    def __init__(self) -> None:
+
+class MobileNetV2Trunk(nn.Module):
+    """Keras / TF-slim MobileNetV2 up to (excluding) the pooling: [N,3,S,S] -> [N,C,S/32,S/32], with
+    C = 1280 at width 1.0 and 1792 at 1.4 (the last conv widens only above 1.0)."""
+
+    def __init__(self, width: float = 1.0) -> None:
         super().__init__()
-        self.stem = ConvBN(3, 32, 3, 2, relu6=True)
+        cin = _divisible(32 * width)
+        self.stem = ConvBN(3, cin, 3, 2, relu6=True)
         blocks: List[nn.Module] = []
-        cin = 32
         for t, c, n, s in STAGES:
             for i in range(n):
-                blocks.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
-                cin = c
+                cout = _divisible(c * width)
+                blocks.append(InvertedResidual(cin, cout, s if i == 0 else 1, t))
+                cin = cout
         self.blocks = nn.Sequential(*blocks)
-        self.last = ConvBN(cin, LAST_CHANNELS, 1, 1, relu6=True)
+        self.out_channels = LAST_CHANNELS if width <= 1.0 else _divisible(LAST_CHANNELS * width)
+        self.last = ConvBN(cin, self.out_channels, 1, 1, relu6=True)
 
     def groups(self) -> List[nn.Module]:
         """Bottom-to-top layer groups (stem, each block, last conv) for greedy unfreezing."""
@@ -249,7 +259,7 @@ def init_from_nsfwjs(model: nn.Module, arch: str) -> str:
     """`--init nsfwjs`: loads the package's weights into a `mobilenetv2` model's trunk (the head stays
     random); returns a one-line description."""
     if arch != "mobilenetv2" or not isinstance(getattr(model, "features", None), MobileNetV2Trunk):
-        raise ValueError(f"--init {NSFWJS_INIT} needs --arch mobilenetv2 (got {arch})")
+        raise ValueError(f"--init {NSFWJS_INIT} needs --arch mobilenetv2 or mobilenetv2-140 (got {arch})")
     d = nsfwjs_model_dir()
     _, w = read_nsfwjs(d)
     load_nsfwjs_trunk(model.features, w)

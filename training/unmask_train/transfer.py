@@ -40,7 +40,11 @@ def load_init(model: nn.Module, init: str, arch: str, map_location="cpu") -> str
         from .pretrained_faceapi import init_from_faceapi
 
         return init_from_faceapi(model, arch)
-    if init == "nsfwjs":  # nsfwjs's ImageNet-derived MobileNetV2 from node_modules (pretrained_nsfwjs.py)
+    if init == "nsfwjs":  # nsfwjs's ImageNet-derived MobileNetV2s from node_modules (pretrained_nsfwjs*.py)
+        if arch == "mobilenetv2-140":
+            from .pretrained_nsfwjs_mid import init_from_nsfwjs_mid
+
+            return init_from_nsfwjs_mid(model, arch)
         from .pretrained_nsfwjs import init_from_nsfwjs
 
         return init_from_nsfwjs(model, arch)
