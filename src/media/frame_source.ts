@@ -1,5 +1,6 @@
-/** Opens any supported input as a stream of sampled frames: videos via ffmpeg, images via sharp. */
+/** Opens any supported input as a stream of sampled frames: videos via ffmpeg, images (animated WebP too) via sharp. */
 import type { Frame } from '../types.js';
+import { decodeAnimatedFrames } from './animated_picture.js';
 import { type DecodeOptions, type DecodeReport, decodeImage, decodeVideoFrames } from './decode.js';
 import type { MediaInfo } from './media_info.js';
 import { probeMedia } from './probe.js';
@@ -26,6 +27,11 @@ export async function openFrames(
 ): Promise<FrameSource> {
   const info = await probeMedia(path);
   const report: DecodeReport = { requested: 0, decoded: 0 };
+  if (info.frameTimesMs) {
+    // an animated picture: its frames are sampled like a video's, decoded by sharp
+    const indices = sampleFrameIndices(sampling, info.frameCount, info.fps);
+    return { info, indices, frames: decodeAnimatedFrames(info, indices, report), report };
+  }
   if (info.kind === 'image') {
     async function* one(): AsyncGenerator<Frame> {
       report.requested = 1;

@@ -44,4 +44,10 @@ export interface MediaInfo {
   colour?: { transfer?: string; primaries?: string; space?: string; range?: string };
   /** Videos: interlaced (the stream states a field order); decoded frames are deinterlaced (display_chain.ts). */
   interlaced?: boolean;
+  /**
+   * Animated pictures (animated WebP, decoded frame by frame by sharp, animated_picture.ts): when
+   * each frame starts, in ms, from the file's frame delays. `frameCount`, `fps` and `durationMs`
+   * describe the animation. Absent for still pictures and videos.
+   */
+  frameTimesMs?: number[];
 }

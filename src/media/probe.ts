@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { animatedWebpInfo, isAnimatedWebp } from './animated_picture.js';
 import {
   EmptyFileError,
   InputNotFoundError,
@@ -88,6 +89,7 @@ async function probeImage(path: string): Promise<MediaInfo | undefined> {
   try {
     const m = await sharp(path).metadata();
     if (!m.width || !m.height) return undefined;
+    if (isAnimatedWebp(m)) return animatedWebpInfo(path, m);
     // EXIF orientations 5-8 are rotated by 90 degrees; decodeImage applies them
     const rotated = (m.orientation ?? 1) >= 5;
     return {

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, existsSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { mediaTools } from '../../src/media/tools.js';
 import { renderClipFromPhoto, samplePhoto } from '../../src/media/render_clip.js';
 
@@ -254,6 +255,60 @@ export async function truncatedFaststartMp4(): Promise<string> {
     ffmpeg(['-i', clip, '-c', 'copy', '-movflags', '+faststart', src]);
     const full = readFileSync(src);
     writeFileSync(out, full.subarray(0, Math.floor(full.length * 0.6)));
+  });
+}
+
+async function onceAsync(name: string, make: (out: string) => Promise<void>): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, name);
+  if (!existsSync(out)) await make(out);
+  return out;
+}
+
+/** Frame colours of {@link animatedWebp}('colours'), in frame order. */
+export const ANIMATION_COLOURS: readonly (readonly [number, number, number])[] = [0, 1, 2, 3, 4, 5].map((i) => [i * 40, 255 - i * 40, 100] as const);
+/** Frame delays (ms) of {@link animatedWebp}('colours'): the 0 ms one plays as 100 ms, as in browsers. */
+export const ANIMATION_DELAYS = [40, 0, 80, 40, 40, 40];
+
+/**
+ * Animated WebPs made by sharp. `colours`: six 64x48 frames, each one solid colour
+ * ({@link ANIMATION_COLOURS}), lossless, with {@link ANIMATION_DELAYS}. `faces`: six 1024x682 frames
+ * panning across the face photo (three people), 100 ms each. `truncated`: `faces` cut at 60% of its bytes.
+ */
+export async function animatedWebp(kind: 'colours' | 'faces' | 'truncated'): Promise<string> {
+  if (kind === 'truncated') {
+    const full = await animatedWebp('faces');
+    return onceAsync('animated_truncated.webp', async (out) => {
+      const bytes = readFileSync(full);
+      writeFileSync(out, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    });
+  }
+  if (kind === 'colours') {
+    return onceAsync('animated_colours.webp', async (out) => {
+      const w = 64, h = 48, frame = w * h * 3;
+      const raw = Buffer.alloc(frame * ANIMATION_COLOURS.length);
+      ANIMATION_COLOURS.forEach((c, i) => {
+        for (let p = i * frame; p < (i + 1) * frame; p += 3) raw.set(c, p);
+      });
+      await sharp(raw, { raw: { width: w, height: h * ANIMATION_COLOURS.length, channels: 3, pageHeight: h } })
+        .webp({ lossless: true, delay: ANIMATION_DELAYS, loop: 0 })
+        .toFile(out);
+    });
+  }
+  return onceAsync('animated_faces.webp', async (out) => {
+    const photo = await sharp(facePhoto()).resize(1100).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const w = 1024, h = 682, n = 6;
+    const frames = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        sharp(photo.data, { raw: { width: photo.info.width, height: photo.info.height, channels: 3 } })
+          .extract({ left: i * 12, top: 0, width: w, height: h })
+          .raw()
+          .toBuffer(),
+      ),
+    );
+    await sharp(Buffer.concat(frames), { raw: { width: w, height: h * n, channels: 3, pageHeight: h } })
+      .webp({ quality: 90, delay: Array(n).fill(100), loop: 0 })
+      .toFile(out);
   });
 }
 
