@@ -2,7 +2,8 @@
  * Animated WebP pictures, decoded frame by frame by sharp. ffmpeg (5.x, and the npm fallback 4.1)
  * reads only a WebP's first frame, so without this an animated WebP would be scanned as a still and
  * every later frame silently dropped. sharp (libvips + libwebp) composites each frame as a player
- * shows it. (Animated GIFs stay with ffmpeg, which decodes them as video.)
+ * shows it. (Animated GIFs stay with ffmpeg, which decodes them as video.) EXIF orientation is not
+ * applied to an animation: sharp would turn its frames, stacked as one tall picture, as a whole.
  *
  * One streamed pass over every frame: asking sharp for one page at a time re-decodes the animation
  * from its start for each (32 samples of a 300-frame, 640x448 animation: 27 s against 3 s), and
