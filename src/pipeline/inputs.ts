@@ -8,7 +8,7 @@ import { IMAGE_EXTENSIONS } from '../media/probe.js';
 import { URL_PATTERN } from '../util/errors.js';
 
 /** Extensions picked up when a directory is scanned (explicitly named files are always tried). */
-export const VIDEO_EXTENSIONS = new Set(['.mp4', '.mov', '.avi', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ts', '.gif']);
+export const VIDEO_EXTENSIONS = new Set(['.mp4', '.mov', '.avi', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ts', '.gif', '.apng', '.h264', '.264', '.h265', '.265', '.hevc']);
 
 export interface MediaInput {
   path: string;

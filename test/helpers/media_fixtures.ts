@@ -258,6 +258,17 @@ export async function truncatedFaststartMp4(): Promise<string> {
   });
 }
 
+/**
+ * Inputs whose container states neither a frame count nor a duration: the default face clip
+ * (2 s, 25 fps, 50 frames) remuxed to a raw H.264 stream, or its first 12 frames as an animated PNG at 720 px.
+ */
+export async function headerlessClip(kind: 'h264' | 'apng'): Promise<string> {
+  const clip = await faceClip();
+  return kind === 'h264'
+    ? once('raw_stream.h264', (out) => ffmpeg(['-i', clip, '-c:v', 'copy', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264', out]))
+    : once('animated.apng', (out) => ffmpeg(['-i', clip, '-frames:v', '12', '-vf', 'scale=720:-2', '-plays', '0', '-f', 'apng', out]));
+}
+
 async function onceAsync(name: string, make: (out: string) => Promise<void>): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const out = join(dir, name);
