@@ -1,7 +1,7 @@
 /**
- * Test media the suite makes itself: clips rendered by ffmpeg from a face photo shipped inside the
- * installed npm package @vladmandic/face-api, plus deliberately broken files. Made once per process
- * in a temp folder.
+ * Test media the suite makes itself: clips rendered by ffmpeg (and animated WebPs by sharp) from a
+ * face photo shipped inside the installed npm package @vladmandic/face-api, plus deliberately broken
+ * files. Made once per process in a temp folder.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, existsSync, writeFileSync, readFileSync } from 'node:fs';
