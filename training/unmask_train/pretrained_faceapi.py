@@ -44,7 +44,7 @@ from torch import nn
 
 from .bn_reparam import calibrate_batchnorms
 from .model import Classifier, register
-from .tfjs_weights import decode_groups
+from .tfjs_weights import decode_groups, torch_filter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FACEAPI_MODEL_DIR = REPO_ROOT / "node_modules" / "@vladmandic" / "face-api" / "model"
@@ -206,7 +206,7 @@ def load_faceapi_trunk(trunk: FaceRecTrunk, weights: Optional[Dict[str, np.ndarr
             absent = [k for k in keys if k not in w]
             if absent:
                 raise FaceApiWeightsError(f"face-api weights: tensor {absent[0]} missing")
-            filt = torch.from_numpy(w[keys[0]]).permute(3, 2, 0, 1)  # [kh,kw,in,out] -> [out,in,kh,kw]
+            filt = torch_filter(w[keys[0]])
             if tuple(filt.shape) != tuple(layer.conv.weight.shape):
                 raise FaceApiWeightsError(f"face-api weights: {keys[0]} is {tuple(w[keys[0]].shape)}, "
                                           f"expected {tuple(layer.conv.weight.permute(2, 3, 1, 0).shape)}")

@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .model import Classifier, register
-from .tfjs_weights import decode_groups
+from .tfjs_weights import decode_groups, torch_filter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NSFWJS_MODEL_DIR = REPO_ROOT / "node_modules" / "nsfwjs" / "dist" / "models" / "mobilenet_v2"
@@ -202,10 +202,7 @@ def load_nsfwjs_trunk(trunk: MobileNetV2Trunk, weights: Dict[str, np.ndarray]) -
             absent = [k for k in keys if k not in weights]
             if absent:
                 raise NsfwjsWeightsError(f"nsfwjs weights: tensor {absent[0]} missing")
-            # [kh,kw,in,out] -> [out,in,kh,kw]; depthwise [kh,kw,in,1] -> [in,1,kh,kw]
-            filt = torch.from_numpy(weights[key]).permute(3, 2, 0, 1)
-            if layer.conv.groups > 1:
-                filt = filt.transpose(0, 1)
+            filt = torch_filter(weights[key], depthwise=layer.conv.groups > 1)
             if tuple(filt.shape) != tuple(layer.conv.weight.shape):
                 raise NsfwjsWeightsError(f"nsfwjs weights: {key} is {tuple(weights[key].shape)}, which does not fit "
                                          f"{tuple(layer.conv.weight.shape)} (not Keras's MobileNetV2 at width 1.0)")

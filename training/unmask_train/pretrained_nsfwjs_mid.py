@@ -35,6 +35,7 @@ from torch import nn
 from .bn_reparam import calibrate_batchnorms
 from .model import Classifier, register
 from .pretrained_nsfwjs import NSFW_CLASSES, ConvBN, MobileNetV2Trunk, NsfwjsWeightsError, nsfwjs_model_dir, read_nsfwjs
+from .tfjs_weights import torch_filter
 
 MID_MODEL_DIR = Path(__file__).resolve().parents[2] / "node_modules" / "nsfwjs" / "dist" / "models" / "mobilenet_v2_mid"
 WIDTH = 1.4
@@ -98,10 +99,7 @@ def load_mid_trunk(trunk: HubMobileNetV2Trunk, weights: Dict[str, np.ndarray]) -
             for k in (key, offset):
                 if k not in weights:
                     raise NsfwjsWeightsError(f"nsfwjs mobilenet_v2_mid weights: tensor {k} missing")
-            # [kh,kw,in,out] -> [out,in,kh,kw]; depthwise [kh,kw,in,1] -> [in,1,kh,kw]
-            filt = torch.from_numpy(weights[key]).permute(3, 2, 0, 1)
-            if depthwise:
-                filt = filt.transpose(0, 1)
+            filt = torch_filter(weights[key], depthwise)
             if tuple(filt.shape) != tuple(layer.conv.weight.shape):
                 raise NsfwjsWeightsError(f"nsfwjs mobilenet_v2_mid weights: {key} is {tuple(weights[key].shape)}, which "
                                          f"does not fit {tuple(layer.conv.weight.shape)} (not MobileNetV2 at width 1.4)")

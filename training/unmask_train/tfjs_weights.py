@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable, Dict, List, Sequence, Type
 
 import numpy as np
+import torch
 
 _BYTES = {"uint8": 1, "uint16": 2, "float16": 2, "float32": 4, "int32": 4}
 
@@ -41,3 +42,10 @@ def decode_groups(groups: Sequence[dict], group_bytes: Callable[[dict], bytes],
         if pos != len(buf):
             raise error(f"{what}: {len(buf) - pos} bytes left over after the last tensor")
     return out
+
+
+def torch_filter(tf_filter: np.ndarray, depthwise: bool = False) -> torch.Tensor:
+    """A TensorFlow conv filter in PyTorch's layout: [kh,kw,in,out] -> [out,in,kh,kw]; a depthwise
+    filter [kh,kw,in,1] -> [in,1,kh,kw]."""
+    filt = torch.from_numpy(tf_filter).permute(3, 2, 0, 1)
+    return filt.transpose(0, 1) if depthwise else filt
