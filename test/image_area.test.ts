@@ -1,7 +1,8 @@
 /** Area-averaging shrink warps (src/image/area_resample.ts). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type AreaTaps, areaTaps, areaWarpRGB, areaWarpYuv420, chromaTaps } from '../src/image/area_resample.js';
+import { type AreaTaps, areaTaps, areaWarpRGB, areaWarpYuv420, chromaTaps, splitRotatedShrink } from '../src/image/area_resample.js';
+import { warpAffine } from '../src/image/warp.js';
 import { scaleTranslate, warpAffineRGB } from '../src/image/affine.js';
 import { clampByte, YUV_COEFFICIENTS, yuv420Bytes, yuv420ToRgb, yuvPlanes } from '../src/image/yuv.js';
 import type { YuvImage } from '../src/types.js';
@@ -50,16 +51,47 @@ test('YUV area warp equals the area warp of its RGB conversion', () => {
   assert.ok(worst <= 8, `max diff ${worst}`);
 });
 
-test('the area warp agrees with the supersampled bilinear warp on a smooth image', () => {
+test('the area warp agrees with the rotating-shrink path on a smooth image', () => {
   const w = 300, h = 300;
   const src = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) src.set([x % 256, y % 256, ((x + y) / 2) % 256], (y * w + x) * 3);
   const map = scaleTranslate(1 / 3.3, 10, 20);
   const area = areaWarpRGB(src, w, h, map, 80, 80);
-  const warp = warpAffineRGB(src, w, h, [map[0], 1e-12, map[2], 0, map[4], map[5]], 80, 80); // not axis-aligned: supersampled path
+  const warp = warpAffineRGB(src, w, h, [map[0], 1e-12, map[2], 0, map[4], map[5]], 80, 80); // not axis-aligned: area, then rotate
   let sum = 0;
   for (let i = 0; i < area.length; i++) sum += Math.abs(area[i] - warp[i]);
   assert.ok(sum / area.length < 1.5, `mean diff ${sum / area.length}`);
+});
+
+test('a rotating shrink (area average, then one bilinear sample) is exact on a linear picture, RGB and YUV', () => {
+  // linear in x and y: any area average equals the value at the area's centre, and bilinear sampling is exact;
+  // what is left is rounding: of the picture, of the averaged middle step and of the output (half a level each)
+  const w = 400, h = 300;
+  const value = (x: number, y: number) => 20 + 0.4 * x + 0.2 * y; // at pixel centres, x = i + 0.5
+  const rgb = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rgb.fill(Math.round(value(x + 0.5, y + 0.5)), (y * w + x) * 3, (y * w + x) * 3 + 3);
+  const theta = (35 * Math.PI) / 180, s = 2.6, out = 60;
+  // output -> source: rotate by 35 degrees, scale 2.6, centred in the picture
+  const map = [s * Math.cos(theta), -s * Math.sin(theta), 0, s * Math.sin(theta), s * Math.cos(theta), 0] as [number, number, number, number, number, number];
+  map[2] = w / 2 - (map[0] + map[1]) * (out / 2);
+  map[5] = h / 2 - (map[3] + map[4]) * (out / 2);
+  const split = splitRotatedShrink(map, out, out);
+  assert.ok(Math.abs(split.rest[0] ** 2 + split.rest[1] ** 2 - 1) < 1e-9, 'the rest of the map has scale 1');
+  const grey: YuvImage = { format: 'yuv420p', width: w, height: h, matrix: 'bt601', data: Buffer.alloc(yuv420Bytes(w, h)) };
+  const { uOff, vOff, cw } = yuvPlanes(grey);
+  // grey in YUV: Y carries the value (Y = 16 + v / ky), chroma neutral
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) grey.data[y * w + x] = Math.round(16 + value(x + 0.5, y + 0.5) / YUV_COEFFICIENTS.bt601.ky);
+  grey.data.fill(128, uOff, vOff + (vOff - uOff));
+  assert.equal(cw, w / 2);
+  for (const [name, got, tol] of [['rgb', warpAffineRGB(rgb, w, h, map, out, out), 1.5], ['yuv', warpAffine(grey, map, out, out), 2]] as const) {
+    let worst = 0;
+    for (let v = 0; v < out; v++)
+      for (let u = 0; u < out; u++) {
+        const x = map[0] * (u + 0.5) + map[1] * (v + 0.5) + map[2], y = map[3] * (u + 0.5) + map[4] * (v + 0.5) + map[5];
+        worst = Math.max(worst, Math.abs(got[(v * out + u) * 3] - value(x, y)));
+      }
+    assert.ok(worst <= tol, `${name}: worst difference ${worst}`);
+  }
 });
 
 /** Output (u, v) of one plane by the definition: the double sum of tap weights times source pixels. */

@@ -5,6 +5,8 @@ import { decodeFilter, decodeVideoFrames, type DecodeReport } from '../src/media
 import { yuv420Bytes } from '../src/image/yuv.js';
 import { openFrames } from '../src/media/frame_source.js';
 import { probeMedia } from '../src/media/probe.js';
+import { BlazeFaceDetector } from '../src/faces/blazeface.js';
+import { analyzeFaces } from '../src/pipeline/face_analysis.js';
 import { UnmaskError } from '../src/util/errors.js';
 import * as fx from './helpers/media_fixtures.js';
 
@@ -95,6 +97,20 @@ test('BMP and TIFF pictures decode as one-frame images, the same pixels as the J
     let diff = 0;
     for (let i = 0; i < want!.length; i++) diff += Math.abs(f.pixels.data[i] - want![i]);
     assert.ok(diff / want!.length < 2, `${ext}: mean abs difference ${diff / want!.length}`);
+  }
+});
+
+test('a multi-page TIFF is scanned as its first page, with a warning that says so', async () => {
+  assert.equal((await probeMedia(fx.facePhotoAs('tiff'))).pages, undefined, 'one page: nothing to say');
+  const path = await fx.twoPageTiff();
+  assert.equal((await probeMedia(path)).pages, 2);
+  const detector = await BlazeFaceDetector.load();
+  try {
+    const a = await analyzeFaces(path, detector);
+    assert.deepEqual(a.framesDecoded, [0]);
+    assert.ok(a.warnings.includes('the picture holds 2 pages: only the first was scanned (save the others as pictures of their own to scan them)'), a.warnings.join('; '));
+  } finally {
+    await detector.dispose();
   }
 });
 

@@ -37,6 +37,15 @@ test('the raw stream scans to the same frames and scores as the MP4 it came from
   assert.equal(b.verdict, a.verdict);
 });
 
+test('a stream cut inside a frame scans what there is, and says the decoder met damaged data', async () => {
+  const whole = await scanner.scan(await fx.headerlessClip('h264'));
+  assert.ok(!whole.warnings.some((w) => w.includes('damaged')), whole.warnings.join('; '));
+  const r = await scanner.scan(await fx.streamCutInsideFrame());
+  assert.equal(r.status, 'ok', r.error?.message);
+  assert.equal(r.framesDecoded, 1);
+  assert.ok(r.warnings.some((w) => w.startsWith('the decoder met damaged data (')), r.warnings.join('; '));
+});
+
 test('the animated PNG scans every sampled frame', async () => {
   const r = await scanner.scan(await fx.headerlessClip('apng'));
   assert.equal(r.status, 'ok', r.error?.message);

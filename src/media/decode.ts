@@ -60,7 +60,10 @@ export interface DecodeOptions {
 export interface DecodeReport {
   requested: number;
   decoded: number;
-  /** Last line ffmpeg printed on stderr when frames went missing (e.g. a truncated file). */
+  /**
+   * When frames went missing (e.g. a truncated file), how many and ffmpeg's last line; when every
+   * frame came but ffmpeg reported damaged data it concealed (e.g. a stream cut inside its last frame), that.
+   */
   warning?: string;
   /** True when the pass skipped non-reference frames (samples moved to decoded frames). */
   referenceFramesOnly?: boolean;
@@ -271,5 +274,8 @@ export async function* decodeVideoFrames(
   const covered = plan ? samplesCovered(indices, lastIndex) : report.decoded;
   if (covered < indices.length) {
     report.warning = `decoded ${covered} of ${indices.length} sampled frames${lastLine ? `: ${lastLine}` : ' (video shorter than its header says)'}`;
+  } else if (log.errorCount() > 0) {
+    // every sample came, but the decoder concealed damaged data (a stream cut inside a frame, bit errors)
+    report.warning = `the decoder met damaged data (${log.errorCount()} error line(s), last: ${lastLine}): frames may show grey or smeared patches, which can move scores`;
   }
 }

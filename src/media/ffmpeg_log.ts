@@ -16,6 +16,7 @@ const SHOWINFO_FRAME = /^\[Parsed_showinfo_\d+ @ [^\]]+\] \[info\] n:\s*\d+ pts:
 export class FfmpegLog {
   private partial = '';
   private lastErrorLine: string | undefined;
+  private errors = 0;
   private timeBase: number | undefined;
   private readonly times: (number | undefined)[] = [];
   private readonly waiters: ((t: number | undefined) => void)[] = [];
@@ -49,6 +50,11 @@ export class FfmpegLog {
     return this.lastErrorLine;
   }
 
+  /** How many error lines ffmpeg printed (damaged data it concealed counts, even when every frame came). */
+  errorCount(): number {
+    return this.errors;
+  }
+
   /**
    * The timestamp (seconds) of the next selected frame, in order. showinfo prints it before the
    * frame reaches the output pipe; undefined when stderr ended without one or ffmpeg gave no pts.
@@ -64,6 +70,7 @@ export class FfmpegLog {
     if (!line.trim()) return;
     if (!this.tagged) {
       this.lastErrorLine = line.trim();
+      this.errors++;
       return;
     }
     const config = SHOWINFO_CONFIG.exec(line);
@@ -82,6 +89,9 @@ export class FfmpegLog {
       return;
     }
     const level = LEVEL_TAG.exec(line);
-    if (level && ERROR_LEVELS.has(level[1])) this.lastErrorLine = line.replace(LEVEL_TAG, '').trim();
+    if (level && ERROR_LEVELS.has(level[1])) {
+      this.lastErrorLine = line.replace(LEVEL_TAG, '').trim();
+      this.errors++;
+    }
   }
 }

@@ -50,4 +50,9 @@ export interface MediaInfo {
    * describe the animation. Absent for still pictures and videos.
    */
   frameTimesMs?: number[];
+  /**
+   * Still pictures holding several pages (a multi-page TIFF, an image collection in one HEIF): how
+   * many. Only the first page is scanned (the scan warns). Absent for one page.
+   */
+  pages?: number;
 }

@@ -104,6 +104,7 @@ async function probeImage(path: string): Promise<MediaInfo | undefined> {
       codec: m.format ?? 'unknown',
       colorMatrix: 'bt601',
       pixelFormat: 'rgb24',
+      ...((m.pages ?? 1) > 1 ? { pages: m.pages } : {}),
     };
   } catch {
     return undefined;

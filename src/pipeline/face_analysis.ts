@@ -7,6 +7,7 @@ import type { BlazeFaceDetector } from '../faces/blazeface.js';
 import type { DetectionReport } from '../faces/face_detector_options.js';
 import { type CropOptions, DEFAULT_CROP_OPTIONS, makeFaceCrop } from '../faces/crop.js';
 import { type FrameDetections, type TrackerOptions, trackFaces } from '../faces/tracker.js';
+import { type QuarterTurns, VideoOrientation } from '../faces/face_orientation.js';
 import { displayWarnings } from '../media/display_chain.js';
 import { openFrames } from '../media/frame_source.js';
 import type { MediaInfo } from '../media/media_info.js';
@@ -75,6 +76,8 @@ export async function analyzeFaces(
   const source = await openFrames(path, opt.sampling, { recycleFrames: true });
   timings.probeMs = performance.now() - t;
 
+  // which way the video's faces are turned: settled on its first frame with faces
+  const orientation = new VideoOrientation();
   const perFrame: FrameDetections[] = [];
   const small: DetectionReport = { tooSmall: 0, largestTooSmall: 0 };
   let framesWithSmall = 0;
@@ -90,11 +93,11 @@ export async function analyzeFaces(
     framesDecoded.push(frame.index);
     t = performance.now();
     const smallBefore = small.tooSmall;
-    const detections = await detector.detectForVideo(frame, small);
+    const detections = await detector.detectForVideo(frame, small, orientation);
     if (small.tooSmall > smallBefore) framesWithSmall++;
     timings.detectMs += performance.now() - t;
     t = performance.now();
-    const frameCrops = detections.map((det) => makeFaceCrop(frame, det, opt.crop));
+    const frameCrops = detections.map((det) => makeFaceCrop(frame, det, opt.crop, -1, orientation.turns));
     crops.push(...frameCrops);
     timings.cropMs += performance.now() - t;
     if (frameCrops.length) opt.onFrameCrops?.(frameCrops);
@@ -111,12 +114,22 @@ export async function analyzeFaces(
   if (source.report.warning) warnings.push(source.report.warning);
   if (source.info.frameCountEstimated) warnings.push('frame count estimated from duration; sampling may be uneven');
   warnings.push(...displayWarnings(source.info));
+  if (source.info.pages !== undefined)
+    warnings.push(`the picture holds ${source.info.pages} pages: only the first was scanned (save the others as pictures of their own to scan them)`);
+  if (orientation.turns !== 0 && crops.length > 0) warnings.push(turnedFacesWarning(orientation.turns, source.info.kind));
   if (framesWithSmall)
     warnings.push(
       `faces smaller than ${detector.options.minFaceSize} px left out in ${framesWithSmall} sampled frame(s) (largest ${Math.round(small.largestTooSmall)} px): ` +
         'too little detail to judge, and small real faces score as fakes (--min-face sets the size)',
     );
   return { info: source.info, framesRequested: source.indices.length, framesDecoded, crops, tracks: summarizeTracks(crops), warnings, timings };
+}
+
+/** What the report says when the faces were found turned (and were detected and scored upright). */
+export function turnedFacesWarning(turns: QuarterTurns, kind: MediaInfo['kind']): string {
+  const how = turns === 2 ? 'upside down' : `turned ${turns === 1 ? 'clockwise' : 'anticlockwise'} a quarter turn`;
+  const why = kind === 'video' ? 'a video stored sideways without rotation metadata, or people lying down' : 'a picture stored sideways, or people lying down';
+  return `faces are ${how} in the picture (${why}): they were detected and scored turned upright`;
 }
 
 export function summarizeTracks(crops: FaceCrop[]): TrackSummary[] {

@@ -200,6 +200,19 @@ export function smallFaceClip(): string {
   );
 }
 
+/**
+ * Face photo `photo` turned clockwise by `turns` quarter turns with no orientation tag (a picture
+ * stored sideways or upside down), as a JPEG; `video`: a 1 s clip of it, as a video stored sideways
+ * without rotation metadata.
+ */
+export function turnedFaces(photo: number, turns: 0 | 1 | 2 | 3, kind: 'picture' | 'video'): string {
+  const vf = ['scale=960:-2', ...[[], ['transpose=clock'], ['hflip', 'vflip'], ['transpose=cclock']][turns], 'format=yuv420p'].join(',');
+  if (kind === 'picture') return once(`turned_${photo}_${turns}.jpg`, (out) => ffmpeg(['-i', facePhoto(photo), '-vf', vf, '-q:v', '2', out]));
+  return once(`turned_${photo}_${turns}.mp4`, (out) =>
+    ffmpeg(['-loop', '1', '-framerate', '25', '-t', '1', '-i', facePhoto(photo), '-vf', vf, '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '16', out]),
+  );
+}
+
 export function emptyFile(): string {
   return once('empty.mp4', (out) => writeFileSync(out, ''));
 }
@@ -216,6 +229,14 @@ export function textAsBmp(): string {
 /** The face photo as a BMP (sharp cannot read BMP; ffmpeg can) or a TIFF (sharp reads it). */
 export function facePhotoAs(ext: 'bmp' | 'tiff'): string {
   return once(`face_photo.${ext}`, (out) => ffmpeg(['-i', facePhoto(), out]));
+}
+
+/** A TIFF of two pages, face photos 1 and 2 at 640x400 (sharp writes the pages). */
+export async function twoPageTiff(): Promise<string> {
+  return onceAsync('two_pages.tif', async (out) => {
+    const pages = await Promise.all([1, 2].map((n) => sharp(facePhoto(n)).resize(640, 400).toBuffer()));
+    await sharp(pages, { join: { animated: true } }).tiff().toFile(out);
+  });
 }
 
 /** The face photo's first 40% of bytes: a JPEG that ends early. */
@@ -267,6 +288,21 @@ export async function headerlessClip(kind: 'h264' | 'apng'): Promise<string> {
   return kind === 'h264'
     ? once('raw_stream.h264', (out) => ffmpeg(['-i', clip, '-c:v', 'copy', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264', out]))
     : once('animated.apng', (out) => ffmpeg(['-i', clip, '-frames:v', '12', '-vf', 'scale=720:-2', '-plays', '0', '-f', 'apng', out]));
+}
+
+/**
+ * The raw stream of {@link headerlessClip}('h264') cut in the middle of its first frame (a key frame,
+ * the largest), as a download that stopped early: ffmpeg decodes what there is and conceals the rest.
+ */
+export async function streamCutInsideFrame(): Promise<string> {
+  const raw = await headerlessClip('h264');
+  return once('cut_inside_frame.h264', (out) => {
+    const first = execFileSync(mediaTools().ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pos,size', '-read_intervals', '%+#1', '-of', 'default=nw=1', raw], { encoding: 'utf8' });
+    // ffprobe prints the fields in its own order: read them by name
+    const field = (name: string) => Number(new RegExp(`^${name}=(\\d+)$`, 'm').exec(first)![1]);
+    const pos = field('pos'), size = field('size');
+    writeFileSync(out, readFileSync(raw).subarray(0, pos + Math.floor(size / 2)));
+  });
 }
 
 async function onceAsync(name: string, make: (out: string) => Promise<void>): Promise<string> {
