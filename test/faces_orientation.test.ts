@@ -180,6 +180,18 @@ describe('VideoOrientation', () => {
     assert.deepEqual(s.calls, ['0', '1s', '2s', '3s']);
   });
 
+  it('stays for a face filling the picture, tilted 35 degrees, that reads upright at every turn', async () => {
+    // what BlazeFace read on a DFDC face crop: one face at each turn, keypoints following the view
+    const o = new VideoOrientation();
+    const s = stub({ 0: [face(-34, 0.81)], 1: [face(111, 0.81)], 2: [face(164, 0.83)], 3: [face(-47, 0.86)] });
+    await o.detect(s.detect);
+    assert.equal(o.turns, 0);
+    // the same reading at the other turns, but the faces here leaning far (a turned face seen upright): turn
+    const far = new VideoOrientation();
+    await far.detect(stub({ 0: [face(-55, 0.81)], 1: [face(111, 0.81)], 2: [face(164, 0.83)], 3: [face(-88, 0.86)] }).detect);
+    assert.equal(far.turns, 3);
+  });
+
   it('judges a view by the faces it sees upright, not by how many it finds', async () => {
     // a picture turned clockwise: views turned twice found three faces, all of them still sideways
     const o = new VideoOrientation();
@@ -188,7 +200,7 @@ describe('VideoOrientation', () => {
     assert.equal(o.turns, 1);
   });
 
-  it('turns for one face the turned views see upright', async () => {
+  it('turns for one face leaning far that the turned views see upright', async () => {
     const o = new VideoOrientation();
     const s = stub({ 0: [face(-60)], 3: [face(-92)] });
     await o.detect(s.detect);

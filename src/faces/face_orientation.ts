@@ -42,6 +42,19 @@ export function rollOffset(roll: number, k: QuarterTurns): number {
  */
 export const UPRIGHT_DEGREES = 30;
 
+/** Mean over faces of how far (degrees) each one's roll is from `k` quarter turns. */
+export function meanRollOffset(faces: readonly FaceDetection[], k: QuarterTurns): number {
+  return faces.reduce((sum, f) => sum + rollOffset(faceRoll(f.keypoints), k), 0) / faces.length;
+}
+
+/**
+ * Faces whose mean roll is at least this far from the views' turn lean far: quarter-turned faces
+ * seen in upright views read 50-95 degrees (the turned demo clip and sample photos), tilted heads
+ * less. Below it, a turn needs its views to find more faces than the views at hand: face-filling
+ * DFDC crops of heads tilted about 35 degrees read upright at every other turn as well.
+ */
+export const FAR_LEAN_DEGREES = 50;
+
 /** How many of `faces`, found by views turned by `k`, sit upright in those views (scoring at least `minScore`). */
 export function uprightFaces(faces: readonly FaceDetection[], k: QuarterTurns, minScore = 0): number {
   return faces.filter((f) => f.score >= minScore && rollOffset(faceRoll(f.keypoints), k) <= UPRIGHT_DEGREES).length;
@@ -105,9 +118,9 @@ export type TurnedDetect = (turns: QuarterTurns, search: boolean) => Promise<Loo
  * Which way the faces of one video are turned, settled on its first frame with faces: when a face
  * found there is not upright in the views ({@link UPRIGHT_DEGREES}), that frame is looked at again
  * at the three other turns, and the turn whose views see the most faces upright (each scoring at
- * least {@link TURN_EVIDENCE_SCORE}) is taken if they see more than the views at hand (a lone head
- * tilted 45 degrees sits upright in neither, so stays as it is); every later frame uses the turn
- * taken. While nothing at all has been found (not even faces too small to keep), the first
+ * least {@link TURN_EVIDENCE_SCORE}) is taken if they see more than the views at hand and, unless
+ * the faces at hand lean far ({@link FAR_LEAN_DEGREES}), find more faces in all (a lone tilted head
+ * stays as it is); every later frame uses the turn taken. While nothing at all has been found (not even faces too small to keep), the first
  * {@link TURN_SEARCH_FRAMES} frames are also tried at the other three turns. Looks at other turns
  * are cheap ones; a turn taken gets the full views. One per video, used in frame order.
  */
@@ -133,11 +146,18 @@ export class VideoOrientation {
       if (upright === faces.length) return look;
       // some face leans (a tilted head, or a turned face): look at the frame at the other turns and
       // keep the one that sees the most faces upright, if it sees more than the views at hand
-      let best = { turns: this.current, upright };
+      const leansFar = meanRollOffset(faces, this.current) >= FAR_LEAN_DEGREES;
+      let best = { turns: this.current, upright, offset: Infinity };
       for (let step = 1; step < 4; step++) {
         const k = quarterTurns(this.current + step);
-        const n = uprightFaces((await detect(k, true)).faces, k, TURN_EVIDENCE_SCORE);
-        if (n > best.upright) best = { turns: k, upright: n };
+        const turned = (await detect(k, true)).faces;
+        const n = uprightFaces(turned, k, TURN_EVIDENCE_SCORE);
+        // more faces upright, and either more faces found or faces here leaning far: a face filling
+        // the picture reads upright at every turn, so one such face alone is no evidence
+        if (n <= upright || !(turned.length > faces.length || leansFar)) continue;
+        // of two turns seeing as many upright, the one they sit straighter in
+        const offset = meanRollOffset(turned, k);
+        if (n > best.upright || (n === best.upright && offset < best.offset)) best = { turns: k, upright: n, offset };
       }
       if (best.turns === this.current) return look;
       this.current = best.turns;
