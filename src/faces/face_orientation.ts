@@ -1,8 +1,8 @@
 /**
  * Faces turned by quarter turns: a video stored sideways or upside down without rotation metadata
  * (an app that dropped it, a camera that never wrote it), or a person lying down. BlazeFace and the
- * classifiers are trained on upright faces: on the demo clip turned a quarter turn, the upright views
- * found two of its three real people and the scan called them FAKE (72%; upright: UNCERTAIN 63%).
+ * classifiers are trained on upright faces: before this module, the demo clip turned a quarter turn
+ * had two of its three real people found and was called FAKE (72%; upright: UNCERTAIN 63%).
  *
  * Quarter turns count clockwise as the picture is shown (image y axis pointing down): a face turned
  * by k has its chin pointing along the image's down direction turned clockwise k times.
@@ -120,9 +120,10 @@ export type TurnedDetect = (turns: QuarterTurns, search: boolean) => Promise<Loo
  * at the three other turns, and the turn whose views see the most faces upright (each scoring at
  * least {@link TURN_EVIDENCE_SCORE}) is taken if they see more than the views at hand and, unless
  * the faces at hand lean far ({@link FAR_LEAN_DEGREES}), find more faces in all (a lone tilted head
- * stays as it is); every later frame uses the turn taken. While nothing at all has been found (not even faces too small to keep), the first
- * {@link TURN_SEARCH_FRAMES} frames are also tried at the other three turns. Looks at other turns
- * are cheap ones; a turn taken gets the full views. One per video, used in frame order.
+ * stays as it is); every later frame uses the turn taken. While nothing at all has been found (not
+ * even faces too small to keep), the first {@link TURN_SEARCH_FRAMES} frames are also tried at the
+ * other three turns. Looks at other turns are cheap ones; a turn taken gets the full views. One per
+ * video, used in frame order.
  */
 export class VideoOrientation {
   private current: QuarterTurns = 0;

@@ -128,7 +128,7 @@ export async function analyzeFaces(
 /** What the report says when the faces were found turned (and were detected and scored upright). */
 export function turnedFacesWarning(turns: QuarterTurns, kind: MediaInfo['kind']): string {
   const how = turns === 2 ? 'upside down' : `turned ${turns === 1 ? 'clockwise' : 'anticlockwise'} a quarter turn`;
-  const why = kind === 'video' ? 'a video stored sideways without rotation metadata, or people lying down' : 'a picture stored sideways, or people lying down';
+  const why = kind === 'video' ? 'a video stored turned without rotation metadata, or people lying down' : 'a picture saved turned, or people lying down';
   return `faces are ${how} in the picture (${why}): they were detected and scored turned upright`;
 }
 
