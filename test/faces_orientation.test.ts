@@ -18,7 +18,7 @@ import {
   type Look,
   type QuarterTurns,
 } from '../src/faces/face_orientation.js';
-import { applyAffine, type Affine } from '../src/image/affine.js';
+import { applyAffine, invertAffine, type Affine } from '../src/image/affine.js';
 import { Scanner } from '../src/pipeline/scanner.js';
 import type { ScanResult } from '../src/pipeline/scan_result.js';
 import type { FaceDetection, Frame, Keypoints, Point } from '../src/types.js';
@@ -79,14 +79,9 @@ describe('turnSquareMap', () => {
     for (const k of [1, 2, 3] as QuarterTurns[]) {
       const f = face(90 * k);
       const toOut = turnSquareMap(id, k, 200);
-      // the map goes output -> source: find where the source keypoints land by inverting numerically
-      const inv = (p: Point): Point => {
-        const [a, b, c, d, e, g] = toOut;
-        const det = a * e - b * d;
-        const x = p[0] - c, y = p[1] - g;
-        return [(e * x - b * y) / det, (a * y - d * x) / det];
-      };
-      const roll = faceRoll(f.keypoints.map(inv) as Keypoints);
+      // the map goes output -> source: its inverse takes the source keypoints into the output
+      const toOutput = invertAffine(toOut);
+      const roll = faceRoll(f.keypoints.map((p) => applyAffine(toOutput, p)) as Keypoints);
       assert.ok(rollOffset(roll, 0) < 1e-6, `k=${k}: roll in the output ${roll}`);
     }
   });
@@ -128,12 +123,8 @@ describe('tilted heads', () => {
     const opt = { policy: 'margin' as const, size: 160, margin: 0.3 };
     for (const [deg, turns, left] of [[40, 0, 15], [-60, 0, -15], [130, 1, 15], [8, 0, 8]] as const) {
       const d = face(deg, 0.9, 300, 200);
-      const inCrop = (p: Point): Point => {
-        const [a, b, c, dd, e, g] = cropMap(d, opt, turns);
-        const det = a * e - b * dd, x = p[0] - c, y = p[1] - g;
-        return [(e * x - b * y) / det, (a * y - dd * x) / det];
-      };
-      const roll = faceRoll(d.keypoints.map(inCrop) as Keypoints);
+      const toCrop = invertAffine(cropMap(d, opt, turns));
+      const roll = faceRoll(d.keypoints.map((p) => applyAffine(toCrop, p)) as Keypoints);
       assert.ok(Math.abs(roll - left) < 1e-6, `${deg} (turns ${turns}): ${roll} left in the crop`);
     }
     const upright = face(0, 0.9, 300, 200), slight = face(12, 0.9, 300, 200);

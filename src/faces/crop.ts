@@ -12,7 +12,7 @@
 import type { Affine } from '../image/affine.js';
 import { applyAffine, invertAffine, scaleTranslate, similarityFromPoints } from '../image/affine.js';
 import { warpAffine } from '../image/warp.js';
-import { faceRoll, type QuarterTurns, rotateSquareMap } from './face_orientation.js';
+import { faceRoll, type QuarterTurns, rollBeyond, rotateSquareMap } from './face_orientation.js';
 import type { Box, FaceCrop, FaceDetection, Frame, Keypoints, Point } from '../types.js';
 import type { CropPolicy } from '../models/manifest.js';
 
@@ -59,7 +59,7 @@ export const KEPT_ROLL_DEGREES = 15;
  * quarter turns, past {@link KEPT_ROLL_DEGREES}; 0 within it, so upright faces are cut unrotated.
  */
 export function straighteningRoll(roll: number, turns: QuarterTurns): number {
-  const r = ((((roll - 90 * turns + 180) % 360) + 360) % 360) - 180;
+  const r = rollBeyond(roll, turns);
   return Math.abs(r) <= KEPT_ROLL_DEGREES ? 0 : Math.sign(r) * (Math.abs(r) - KEPT_ROLL_DEGREES);
 }
 

@@ -30,9 +30,14 @@ export function faceRoll(kp: Keypoints): number {
   return r === -180 ? 180 : r;
 }
 
+/** A roll (degrees) measured from `k` quarter turns instead of upright, in [-180, 180). */
+export function rollBeyond(roll: number, k: QuarterTurns): number {
+  return ((((roll - 90 * k + 180) % 360) + 360) % 360) - 180;
+}
+
 /** How far (degrees, 0-180) a roll is from `k` quarter turns. */
 export function rollOffset(roll: number, k: QuarterTurns): number {
-  return Math.abs((((roll - 90 * k + 180) % 360) + 360) % 360 - 180);
+  return Math.abs(rollBeyond(roll, k));
 }
 
 /**
