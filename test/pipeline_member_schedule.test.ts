@@ -11,7 +11,11 @@ import type { ModelEntry } from '../src/eval/eval_results.js';
 import { scoreInputs, scorersFor, type EvalInput } from '../src/eval/evaluate.js';
 import { combineMembers } from '../src/models/member_combine.js';
 import { frameOrdinals, membersForFrame } from '../src/models/member_schedule.js';
-import { Scanner } from '../src/pipeline/scanner.js';
+import { FrameClassifier } from '../src/models/frame_classifier.js';
+import { BlazeFaceDetector } from '../src/faces/blazeface.js';
+import { analyzeFaces } from '../src/pipeline/face_analysis.js';
+import { cropSideFor, Scanner } from '../src/pipeline/scanner.js';
+import type { FaceCrop } from '../src/types.js';
 import type { ScanResult } from '../src/pipeline/scan_result.js';
 import { InvalidOptionError } from '../src/util/errors.js';
 import * as fx from './helpers/media_fixtures.js';
@@ -113,5 +117,93 @@ describe('scanning with a two-member ensemble', () => {
 
   it('refuses an unknown schedule', async () => {
     await assert.rejects(Scanner.create({ models, memberSchedule: 'sometimes' as never }), InvalidOptionError);
+  });
+});
+
+describe('members of different input sides', () => {
+  const CROP = { policy: 'margin', margin: 0.3, size: 256 } as const;
+  const sampling = { kind: 'uniform', count: 6 } as const;
+  const model = (dir: string, side: number) =>
+    writeModel(dir, `side-${side}`, (m) => {
+      m.input = { ...m.input, size: side, mean: [0, 0, 0], std: [1, 1, 1] };
+      m.crop = CROP;
+    });
+  let side96: string, side128: string, side150: string;
+  before(async () => {
+    const dir = await tempDir();
+    [side96, side128, side150] = await Promise.all([model(dir, 96), model(dir, 128), model(dir, 150)]);
+  });
+
+  it('which side a member is cut at: its own, or if small its training crops\' side', () => {
+    const m = (size: number, cropSize?: number) => ({ input: { size }, crop: { policy: 'margin' as const, ...(cropSize ? { size: cropSize } : {}) } }) as never;
+    assert.equal(cropSideFor(m(160, 256)), 160);
+    assert.equal(cropSideFor(m(128, 256)), 128);
+    assert.equal(cropSideFor(m(96, 256)), 256);
+    assert.equal(cropSideFor(m(96, 200)), 200);
+    assert.equal(cropSideFor(m(96)), 256);
+    assert.equal(cropSideFor(m(64, 32)), 64);
+  });
+
+  it('each member scores crops cut at its own side: the same scores as when it scans alone', async () => {
+    const clip = await fx.faceClip();
+    const scanners = await Promise.all([
+      Scanner.create({ models: [side128], sampling, threads: 1 }),
+      Scanner.create({ models: [side150], sampling, threads: 1 }),
+      Scanner.create({ models: [side128, side150], sampling, threads: 1 }),
+      Scanner.create({ models: [side128, side150], sampling, threads: 1, memberSchedule: 'every-frame' }),
+    ]);
+    try {
+      const results: ScanResult[] = [];
+      for (const s of scanners) results.push(await s.scan(clip));
+      for (const r of results) assert.equal(r.status, 'ok', JSON.stringify(r.error));
+      const [r128, r150, rAlt, rEvery] = results;
+      assert.ok(r128.frames.length >= 4);
+      for (const r of [r150, rAlt, rEvery]) assert.deepEqual(r.frames.map((f) => f.frameIndex), r128.frames.map((f) => f.frameIndex));
+      const alone = [r128, r150];
+      let scoredAlternate = 0;
+      r128.frames.forEach((_, i) => {
+        for (const m of [0, 1]) {
+          const want = alone[m].frames[i].modelProbabilities[0]!;
+          // had the 128 px member read the 150 px crop resized, its scores would differ
+          assert.ok(Math.abs(rEvery.frames[i].modelProbabilities[m]! - want) < 1e-6, `every-frame, face ${i}, member ${m}`);
+          const p = rAlt.frames[i].modelProbabilities[m];
+          if (p !== null) {
+            assert.ok(Math.abs(p - want) < 1e-6, `alternate, face ${i}, member ${m}`);
+            scoredAlternate++;
+          }
+        }
+      });
+      assert.ok(scoredAlternate > r128.frames.length, 'the first frame has both members, later ones one each');
+    } finally {
+      await Promise.all(scanners.map((s) => s.dispose()));
+    }
+  });
+
+  it('a small member scores crops cut at its training crops\' side, resized; the crops handed out are cut at the largest input side', async () => {
+    const clip = await fx.faceClip();
+    const scanner = await Scanner.create({ models: [side96, side150], sampling, threads: 1 });
+    const small = await FrameClassifier.load(side96, { intraOpNumThreads: 1 });
+    const detector = await BlazeFaceDetector.load();
+    try {
+      let crops: readonly FaceCrop[] = [];
+      const r = await scanner.scan(clip, { onCrops: (c) => (crops = c) });
+      assert.equal(r.status, 'ok', JSON.stringify(r.error));
+      assert.equal(crops.length, r.frames.length);
+      for (const c of crops) assert.equal(c.size, 150);
+      // the training crops' side, resized by the classifier
+      const a = await analyzeFaces(clip, detector, { sampling, crop: { ...CROP } });
+      assert.deepEqual(a.crops.map((c) => c.frameIndex), r.frames.map((f) => f.frameIndex));
+      const want = await small.predictCalibrated(a.crops);
+      let scored = 0;
+      r.frames.forEach((f, i) => {
+        const p = f.modelProbabilities[0];
+        if (p === null) return;
+        assert.ok(Math.abs(p - sigmoid(want[i])) < 1e-6, `face ${i}`);
+        scored++;
+      });
+      assert.ok(scored >= 2);
+    } finally {
+      await Promise.all([scanner.dispose(), small.dispose(), detector.dispose()]);
+    }
   });
 });

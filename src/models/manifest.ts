@@ -41,7 +41,8 @@ export const ModelManifestSchema = z.object({
     margin: z.number().min(0).max(2).optional(),
     /**
      * Side the training crops were cut at (by `unmask extract`) before training resized them to
-     * `input.size` (a record; scan cuts at `input.size` directly, see scanCropOptions). Default 256.
+     * `input.size`. A scan cuts at `input.size` directly, or for a small input side at this side and
+     * resizes, as training did (cropSideFor in scanner.ts). Default 256.
      */
     size: z.number().int().positive().optional(),
   }),

@@ -21,11 +21,20 @@ export interface FaceAnalysisOptions {
   crop: CropOptions;
   tracker: Partial<TrackerOptions>;
   /**
-   * Called with each frame's crops as soon as they are cut (track ids are filled in later, in place),
-   * so a caller can classify while decoding goes on.
+   * Sides (px) to cut the faces of the `ordinal`-th frame with faces (0-based) at, each straight from
+   * the frame: a classifier then gets crops of its own input side, never a crop resized a second
+   * time (README "Speed"). The first side's crops are the ones returned in `crops`. Default: `crop.size`.
    */
-  onFrameCrops?: (crops: FaceCrop[]) => void;
+  cropSides?: (ordinal: number) => readonly number[];
+  /**
+   * Called with each frame's crops, of every side it was cut at, as soon as they are cut (track ids
+   * are filled in later, in place), so a caller can classify while decoding goes on.
+   */
+  onFrameCrops?: (crops: FrameCrops) => void;
 }
+
+/** One frame's faces, cut at each side asked for: side -> one crop per face, in detection order. */
+export type FrameCrops = ReadonlyMap<number, readonly FaceCrop[]>;
 
 export const DEFAULT_FACE_ANALYSIS_OPTIONS: FaceAnalysisOptions = {
   sampling: DEFAULT_SAMPLING,
@@ -81,6 +90,7 @@ export async function analyzeFaces(
   const perFrame: FrameDetections[] = [];
   const small: DetectionReport = { tooSmall: 0, largestTooSmall: 0 };
   let framesWithSmall = 0;
+  let framesWithFaces = 0;
   const crops: FaceCrop[] = [];
   const framesDecoded: number[] = [];
   const iterator = source.frames[Symbol.asyncIterator]();
@@ -97,10 +107,14 @@ export async function analyzeFaces(
     if (small.tooSmall > smallBefore) framesWithSmall++;
     timings.detectMs += performance.now() - t;
     t = performance.now();
-    const frameCrops = detections.map((det) => makeFaceCrop(frame, det, opt.crop, -1, orientation.turns));
-    crops.push(...frameCrops);
-    timings.cropMs += performance.now() - t;
-    if (frameCrops.length) opt.onFrameCrops?.(frameCrops);
+    if (detections.length) {
+      const sides = [...new Set(opt.cropSides?.(framesWithFaces) ?? [opt.crop.size])];
+      const bySide = new Map(sides.map((size) => [size, detections.map((det) => makeFaceCrop(frame, det, { ...opt.crop, size }, -1, orientation.turns))]));
+      crops.push(...bySide.get(sides[0])!);
+      framesWithFaces++;
+      timings.cropMs += performance.now() - t;
+      opt.onFrameCrops?.(bySide);
+    }
     perFrame.push({ frameIndex: frame.index, timeMs: frame.timeMs, detections });
   }
 

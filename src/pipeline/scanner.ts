@@ -6,7 +6,7 @@ import { aggregateVideo } from '../aggregate/aggregate.js';
 import { sigmoid } from '../aggregate/prob.js';
 import { getStrategy, type StrategyName, type StrategyOptions } from '../aggregate/strategies.js';
 import { BlazeFaceDetector } from '../faces/blazeface.js';
-import type { CropOptions } from '../faces/crop.js';
+import { type CropOptions, DEFAULT_CROP_OPTIONS } from '../faces/crop.js';
 import type { FaceDetectorOptions } from '../faces/face_detector_options.js';
 import type { TrackerOptions } from '../faces/tracker.js';
 import { displaySteps } from '../media/display_chain.js';
@@ -17,7 +17,7 @@ import type { ModelManifest } from '../models/manifest.js';
 import { resolveModel } from '../models/registry.js';
 import type { FaceCrop } from '../types.js';
 import { InvalidOptionError, UnmaskError } from '../util/errors.js';
-import { analyzeFaces } from './face_analysis.js';
+import { analyzeFaces, type FrameCrops } from './face_analysis.js';
 import { SCAN_SCHEMA, type ScanResult, type ScanTimings } from './scan_result.js';
 import { ScanModels } from './scan_models.js';
 
@@ -66,11 +66,28 @@ export interface ScanHooks {
 }
 
 /**
+ * Frame models with a smaller input side get their crops cut at the side their training crops were
+ * cut at (the manifest's `crop.size`, 256 px by default) and resized to their own with sharp
+ * (Lanczos), as those training crops were; larger ones get crops cut straight at their side. Cut
+ * straight at 96 px, the default's B0 member lost DFDC validation video AUC (0.598 -> 0.590, paired
+ * -0.008 [-0.012, -0.004]): an area-averaged crop that small is softer than the Lanczos-resized
+ * ones it was trained on. Its 128 and 150 px peers, cut straight, ranked as before (README "Speed").
+ */
+export const MIN_STRAIGHT_CROP_SIDE = 120;
+
+/** The side a frame model's crops are cut at (then resized to its input side if that differs). */
+export function cropSideFor(m: Pick<ModelManifest, 'input' | 'crop'>): number {
+  return m.input.size >= MIN_STRAIGHT_CROP_SIDE ? m.input.size : Math.max(m.input.size, m.crop.size ?? DEFAULT_CROP_OPTIONS.size);
+}
+
+/**
  * How a scan cuts crops for these models (all share one crop policy). Crops are cut straight at the
  * models' input size: measured against cutting at the training crops' side (256) and resizing,
  * 2-5x less time per face for the same picture (logits on 181 dev faces: correlation 0.998, mean
- * shift +0.07; FF++ c40 test video AUC 0.696 against 0.695, see README). Mixed sizes: cut at the
- * largest, and the smaller models resize from it (as they would from the 256 px training crops).
+ * shift +0.07; FF++ c40 test video AUC 0.696 against 0.695, see README). `size` is the largest
+ * model's side: the side of the crops a scan hands out (`onCrops`) and clip models read. Frame models
+ * of other sides get crops cut at their own side too (`cropSides` of analyzeFaces), not resized
+ * from the largest; small ones at their training crops' side ({@link cropSideFor}; README "Speed").
  */
 export function scanCropOptions(members: readonly ModelManifest[]): CropOptions {
   const first = members[0];
@@ -127,10 +144,13 @@ export class Scanner {
     try {
       const frames = this.scorer.frames;
       const classifier = frames ? new StreamingClassifier(frames, this.options.memberSchedule) : null;
+      // the crops handed out (onCrops) and read by clip models are cut at the scan's side on every frame
+      const handedOut = hooks.onCrops !== undefined || this.scorer.clips.length > 0;
       const a = await analyzeFaces(path, this.detector, {
         sampling: this.options.sampling,
         crop: this.crop,
         tracker: this.options.tracker,
+        cropSides: classifier ? (ordinal) => [...(handedOut ? [this.crop.size] : []), ...classifier.sidesFor(ordinal)] : undefined,
         onFrameCrops: classifier ? (crops) => classifier.add(crops) : undefined,
       });
       hooks.onCrops?.(a.crops);
@@ -201,7 +221,13 @@ export class Scanner {
  * Each member has its own queue, fed with the frames the member schedule gives it.
  */
 class StreamingClassifier {
-  static readonly BATCH = 16;
+  /**
+   * Faces per classifier call. 4 rather than 16: alternating bench runs, 4 rounds, gave scan CPU
+   * 1.66-1.86 s against 1.77-1.93 s and peak RSS 378-428 MB against 489-510 MB (README "Speed"); the
+   * 160 px MobileNetV2 ran at 6.4 against 10.1 ms per face (median, one thread) at batch 4 and 16 (its batch's
+   * activations outgrow the core's cache), and batches start while frames are still decoded.
+   */
+  static readonly BATCH = 4;
   busyMs = 0;
   private added = 0;
   private framesWithFaces = 0;
@@ -209,24 +235,37 @@ class StreamingClassifier {
   private readonly batches: Promise<{ member: number; at: number[]; logits: Float32Array }>[] = [];
   private tail: Promise<unknown> = Promise.resolve();
 
+  /** Per member: the side its crops are cut at ({@link cropSideFor}). */
+  private readonly sides: number[];
+
   constructor(
     private readonly scorer: Ensemble,
     private readonly schedule: MemberSchedule,
   ) {
     this.pending = scorer.members.map(() => ({ crops: [], at: [] }));
+    this.sides = scorer.members.map((m) => cropSideFor(m.manifest));
   }
 
-  /** The crops of one frame (all its faces), in the order of the scan's crops. */
-  add(crops: FaceCrop[]): void {
+  /** The crop sides the members that score the `ordinal`-th frame with faces take. */
+  sidesFor(ordinal: number): number[] {
+    return membersForFrame(this.schedule, ordinal, this.scorer.members.length).map((m) => this.sides[m]);
+  }
+
+  /** The crops of the next frame with faces (all its faces), cut at least at {@link sidesFor} its ordinal. */
+  add(bySide: FrameCrops): void {
+    let faces = 0;
     for (const m of membersForFrame(this.schedule, this.framesWithFaces, this.scorer.members.length)) {
+      const crops = bySide.get(this.sides[m]);
+      if (!crops) throw new Error(`no crops cut at ${this.sides[m]} px for ${this.scorer.members[m].manifest.name}`);
+      faces = crops.length;
       const queue = this.pending[m];
       queue.crops.push(...crops);
       queue.at.push(...crops.map((_, k) => this.added + k));
-      // whole batches only: a 17-crop call would run as 16 + 1 inside the classifier
+      // whole batches only (the classifier would split a longer call into its own batches)
       while (queue.crops.length >= StreamingClassifier.BATCH) this.flush(m, StreamingClassifier.BATCH);
     }
     this.framesWithFaces++;
-    this.added += crops.length;
+    this.added += faces;
   }
 
   /** Calibrated logits per member for every crop added, in order; NaN where the schedule skipped the member. */
