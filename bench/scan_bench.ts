@@ -14,11 +14,11 @@ import { availableParallelism, loadavg } from 'node:os';
 import { BlazeFaceDetector } from '../src/faces/blazeface.js';
 import { openFrames } from '../src/media/frame_source.js';
 import { analyzeFaces } from '../src/pipeline/face_analysis.js';
-import { Scanner, scanCropOptions } from '../src/pipeline/scanner.js';
+import { cropSideFor, Scanner, scanCropOptions } from '../src/pipeline/scanner.js';
 import { loadManifest } from '../src/models/manifest.js';
 import { FrameClassifier } from '../src/models/frame_classifier.js';
 import { resolveModels } from '../src/models/registry.js';
-import { DEFAULT_MEMBER_SCHEDULE, type MemberSchedule } from '../src/models/member_schedule.js';
+import { DEFAULT_MEMBER_SCHEDULE, type MemberSchedule, membersForFrame } from '../src/models/member_schedule.js';
 import type { FaceCrop } from '../src/types.js';
 import { benchClip, cpuSeconds, cpuTotal, decodeToNull, median } from './bench_media.js';
 
@@ -115,7 +115,11 @@ const perMember = costs.length > 1 ? ` (members: ${costs.map((c) => `${c.ms.toFi
 console.log(`classifier: ${costs.reduce((a, c) => a + c.ms, 0).toFixed(1)} ms per face at batch 8${perMember} (target <= 15)`);
 
 if (args.includes('--stages')) {
-  const crop = scanCropOptions(await Promise.all(memberPaths.map(async (p) => (await loadManifest(p)).manifest)));
+  const manifests = await Promise.all(memberPaths.map(async (p) => (await loadManifest(p)).manifest));
+  const crop = scanCropOptions(manifests);
+  // the sides a scan cuts each frame at: those of the members that score it
+  const sides = manifests.map((m) => cropSideFor(m));
+  const cropSides = (ordinal: number) => membersForFrame(memberSchedule, ordinal, sides.length).map((m) => sides[m]);
   const detector = await BlazeFaceDetector.load();
   const whole = await Scanner.create({ ...(model ? { models: [model] } : {}), threads, memberSchedule });
   const steps: [string, () => Promise<unknown>][] = [
@@ -127,7 +131,7 @@ if (args.includes('--stages')) {
       const src = await openFrames(clip, { kind: 'uniform', count: 32 }, { recycleFrames: true });
       for await (const f of src.frames) await detector.detect(f);
     }],
-    ['+ crop + track', () => analyzeFaces(clip, detector, { crop })],
+    ['+ crop + track', () => analyzeFaces(clip, detector, { crop, cropSides })],
     ['+ classify (whole scan)', () => whole.scan(clip)],
   ];
   let previous = 0;
