@@ -79,6 +79,9 @@ test('analyzeFaces cuts each frame at the sides asked for its ordinal, and retur
       assert.equal(c.size, frames.indexOf(c.frameIndex) % 2 ? 32 : 40);
       assert.ok(c.trackId >= 0);
     });
+    // no sides asked: the crop options' own
+    const plain = await analyzeFaces(await faceClip(), detector, { sampling: { kind: 'uniform', count: 2 }, crop, cropSides: () => [] });
+    assert.ok(plain.crops.length > 0 && plain.crops.every((c) => c.size === 64));
     // the same pixels as a crop cut alone at that side
     const first = a.crops[0];
     const frameSrc = await (await import('../src/media/frame_source.js')).openFrames(await faceClip(), { kind: 'uniform', count: 5 });

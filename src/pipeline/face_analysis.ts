@@ -22,8 +22,9 @@ export interface FaceAnalysisOptions {
   tracker: Partial<TrackerOptions>;
   /**
    * Sides (px) to cut the faces of the `ordinal`-th frame with faces (0-based) at, each straight from
-   * the frame: a classifier then gets crops of its own input side, never a crop resized a second
-   * time (README "Speed"). The first side's crops are the ones returned in `crops`. Default: `crop.size`.
+   * the frame, so each classifier gets crops cut at the side it asks for (cropSideFor in scanner.ts;
+   * README "Speed"). The first side's crops are the ones returned in `crops`. Default (and when it
+   * returns none): `crop.size`.
    */
   cropSides?: (ordinal: number) => readonly number[];
   /**
@@ -108,7 +109,8 @@ export async function analyzeFaces(
     timings.detectMs += performance.now() - t;
     t = performance.now();
     if (detections.length) {
-      const sides = [...new Set(opt.cropSides?.(framesWithFaces) ?? [opt.crop.size])];
+      const asked = opt.cropSides?.(framesWithFaces) ?? [];
+      const sides = [...new Set(asked.length ? asked : [opt.crop.size])];
       const bySide = new Map(sides.map((size) => [size, detections.map((det) => makeFaceCrop(frame, det, { ...opt.crop, size }, -1, orientation.turns))]));
       crops.push(...bySide.get(sides[0])!);
       framesWithFaces++;
