@@ -222,10 +222,10 @@ export class Scanner {
  */
 class StreamingClassifier {
   /**
-   * Faces per classifier call. 4 rather than 16: alternating bench runs, 4 rounds, gave scan CPU
-   * 1.66-1.86 s against 1.77-1.93 s and peak RSS 378-428 MB against 489-510 MB (README "Speed"); the
-   * 160 px MobileNetV2 ran at 6.4 against 10.1 ms per face (median, one thread) at batch 4 and 16 (its batch's
-   * activations outgrow the core's cache), and batches start while frames are still decoded.
+   * Faces per classifier call. 4 rather than 16: in alternating bench runs (4 rounds) a scan took
+   * 1.66-1.86 CPU-s against 1.77-1.93 and peaked at 378-428 MB against 489-510 MB (README "Speed").
+   * The 160 px MobileNetV2 ran at 6.4 against 10.1 ms per face (median, one thread): a batch of 16
+   * outgrows the core's cache. Smaller batches also start while frames are still being decoded.
    */
   static readonly BATCH = 4;
   busyMs = 0;
