@@ -28,10 +28,11 @@ export interface FaceAnalysisOptions {
    */
   cropSides?: (ordinal: number) => readonly number[];
   /**
-   * Called with each frame's crops, of every side it was cut at, as soon as they are cut (track ids
-   * are filled in later, in place), so a caller can classify while decoding goes on.
+   * Called with each frame's crops, of every side it was cut at, and the frame's ordinal among the
+   * frames with faces (the one `cropSides` got), as soon as they are cut (track ids are filled in
+   * later, in place), so a caller can classify while decoding goes on.
    */
-  onFrameCrops?: (crops: FrameCrops) => void;
+  onFrameCrops?: (crops: FrameCrops, ordinal: number) => void;
 }
 
 /** One frame's faces, cut at each side asked for: side -> one crop per face, in detection order. */
@@ -113,9 +114,8 @@ export async function analyzeFaces(
       const sides = [...new Set(asked.length ? asked : [opt.crop.size])];
       const bySide = new Map(sides.map((size) => [size, detections.map((det) => makeFaceCrop(frame, det, { ...opt.crop, size }, -1, orientation.turns))]));
       crops.push(...bySide.get(sides[0])!);
-      framesWithFaces++;
       timings.cropMs += performance.now() - t;
-      opt.onFrameCrops?.(bySide);
+      opt.onFrameCrops?.(bySide, framesWithFaces++);
     }
     perFrame.push({ frameIndex: frame.index, timeMs: frame.timeMs, detections });
   }

@@ -151,7 +151,7 @@ export class Scanner {
         crop: this.crop,
         tracker: this.options.tracker,
         cropSides: classifier ? (ordinal) => [...(handedOut ? [this.crop.size] : []), ...classifier.sidesFor(ordinal)] : undefined,
-        onFrameCrops: classifier ? (crops) => classifier.add(crops) : undefined,
+        onFrameCrops: classifier ? (crops, ordinal) => classifier.add(crops, ordinal) : undefined,
       });
       hooks.onCrops?.(a.crops);
       const framePerModel = classifier ? await classifier.finish() : [];
@@ -230,7 +230,6 @@ class StreamingClassifier {
   static readonly BATCH = 4;
   busyMs = 0;
   private added = 0;
-  private framesWithFaces = 0;
   private readonly pending: { crops: FaceCrop[]; at: number[] }[];
   private readonly batches: Promise<{ member: number; at: number[]; logits: Float32Array }>[] = [];
   private tail: Promise<unknown> = Promise.resolve();
@@ -251,10 +250,10 @@ class StreamingClassifier {
     return membersForFrame(this.schedule, ordinal, this.scorer.members.length).map((m) => this.sides[m]);
   }
 
-  /** The crops of the next frame with faces (all its faces), cut at least at {@link sidesFor} its ordinal. */
-  add(bySide: FrameCrops): void {
+  /** The crops of the `ordinal`-th frame with faces (all its faces), cut at least at the sides {@link sidesFor} gave it. */
+  add(bySide: FrameCrops, ordinal: number): void {
     let faces = 0;
-    for (const m of membersForFrame(this.schedule, this.framesWithFaces, this.scorer.members.length)) {
+    for (const m of membersForFrame(this.schedule, ordinal, this.scorer.members.length)) {
       const crops = bySide.get(this.sides[m]);
       if (!crops) throw new Error(`no crops cut at ${this.sides[m]} px for ${this.scorer.members[m].manifest.name}`);
       faces = crops.length;
@@ -264,7 +263,6 @@ class StreamingClassifier {
       // whole batches only (the classifier would split a longer call into its own batches)
       while (queue.crops.length >= StreamingClassifier.BATCH) this.flush(m, StreamingClassifier.BATCH);
     }
-    this.framesWithFaces++;
     this.added += faces;
   }
 
