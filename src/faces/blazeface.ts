@@ -7,25 +7,34 @@
  * close-up views with wider borders (a face bigger than the picture, as in face-crop images).
  * Detections from all views are merged by weighted NMS.
  */
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import type { Affine } from '../image/affine.js';
-import { applyAffine, scaleTranslate, warpAffineRGB } from '../image/affine.js';
+import { applyAffine, invertAffine, scaleTranslate, warpAffineRGB } from '../image/affine.js';
 import { yuv420ToRgb } from '../image/yuv.js';
 import type { FaceDetection, Frame, Keypoints, Point, RgbImage } from '../types.js';
 import { ModelLoadError } from '../util/errors.js';
 import { turnSquareMap, type QuarterTurns, type VideoOrientation } from './face_orientation.js';
+import { BLAZEFACE_CELL, deriveBlazeFaceGraph } from './blazeface_graph.js';
 import { weightedNms } from './box_ops.js';
 import { DEFAULT_FACE_DETECTOR_OPTIONS, type DetectionReport, type FaceDetectorOptions, rescaleFactor } from './face_detector_options.js';
 
 const INPUT = 256;
-/** Anchor layers of BlazeFace: 16x16 cells with 2 anchors, then 8x8 cells with 6. */
+/** Anchor layers of BlazeFace: 16 px cells with 2 anchors (16x16 of them in the square), then 32 px cells with 6. */
 const LAYERS = [
-  { cells: 16, anchors: 2, scores: 'Identity:0', boxes: 'Identity_2:0' },
-  { cells: 8, anchors: 6, scores: 'Identity_1:0', boxes: 'Identity_3:0' },
+  { stride: 16, anchors: 2, scores: 'Identity:0', boxes: 'Identity_2:0' },
+  { stride: 32, anchors: 6, scores: 'Identity_1:0', boxes: 'Identity_3:0' },
 ] as const;
+/**
+ * Black band kept beside the picture when the whole-frame view's letterbox is trimmed
+ * ({@link trimmedView}), in model pixels. On the 16:9 previews of the 60 FF++ c40 videos (4 frames
+ * each), a 256x192 input with 24-row bands gave the square's anchors to within 1.5% of the box width
+ * (median 0.3%) and score (median 0.0015) wherever the square scored one at least 0.75 (scratch check).
+ */
+const MIN_BAND = 16;
 /** Border added around the whole frame in the full-frame pass, as a fraction of its longer side. */
 const FULL_FRAME_BORDER = 0.25;
 /** Byte -> MediaPipe's input range [-1, 1], as a lookup table (cheaper than dividing 196k values). */
@@ -62,26 +71,37 @@ interface Pass {
   map: Affine;
 }
 
+/** What the model is run on: `width` x `height` model pixels, `map` taking them to working pixels. */
+export interface ModelView {
+  map: Affine;
+  width: number;
+  height: number;
+}
+
 export class BlazeFaceDetector {
   readonly options: FaceDetectorOptions;
-  private readonly session: ort.InferenceSession;
-  private readonly inputs: Float32Array[] = [];
+  /** Sessions by input size (`HxW`): the square one, and graphs derived for trimmed views, made when first needed. */
+  private readonly sessions = new Map<string, Promise<ort.InferenceSession | undefined>>();
+  /** Reusable input buffers by length. */
+  private readonly inputs = new Map<number, Float32Array[]>();
 
-  private constructor(session: ort.InferenceSession, options: FaceDetectorOptions) {
-    this.session = session;
+  private constructor(
+    session: ort.InferenceSession,
+    options: FaceDetectorOptions,
+    /** The package's ONNX file, from which the trimmed graphs are derived. */
+    private readonly model: Uint8Array,
+  ) {
     this.options = options;
+    this.sessions.set(`${INPUT}x${INPUT}`, Promise.resolve(session));
   }
 
   static async load(options: Partial<FaceDetectorOptions> = {}): Promise<BlazeFaceDetector> {
     const opts = { ...DEFAULT_FACE_DETECTOR_OPTIONS, ...options };
     const path = blazeFaceModelPath();
     try {
-      const session = await ort.InferenceSession.create(path, {
-        intraOpNumThreads: opts.threads ?? 1,
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3, // the converted model has unused initialisers that ORT warns about
-      });
-      return new BlazeFaceDetector(session, opts);
+      const model = new Uint8Array(await readFile(path));
+      const session = await ort.InferenceSession.create(model, sessionOptions(opts));
+      return new BlazeFaceDetector(session, opts, model);
     } catch (e) {
       throw new ModelLoadError(path, (e as Error).message.split('\n')[0]);
     }
@@ -100,16 +120,22 @@ export class BlazeFaceDetector {
     let work: RgbImage | undefined;
     const workingImage = async () => (work ??= await this.workingImage(frame, r));
     const found: FaceDetection[] = [];
-    const runPass = async (src: RgbImage, pass: Pass) => {
-      const map = turnSquareMap(pass.map, turns, INPUT);
-      const input = warpAffineRGB(src.data, src.width, src.height, map, INPUT, INPUT);
+    const runPass = async (src: RgbImage, pass: Pass, trim = false) => {
+      const square: ModelView = { map: turnSquareMap(pass.map, turns, INPUT), width: INPUT, height: INPUT };
+      const trimmed = trim ? trimmedView(square.map, src.width, src.height) : square;
+      // a trimmed view runs only where its graph could be derived
+      const v = trimmed !== square && (await this.session(trimmed.height, trimmed.width)) ? trimmed : square;
+      const input = warpAffineRGB(src.data, src.width, src.height, v.map, v.width, v.height);
       const sx = frame.width / src.width, sy = frame.height / src.height;
-      for (const d of decode(await this.run(input), minScore)) found.push(mapDetection(d, map, sx, sy));
+      for (const d of decode(await this.run(input, v.height, v.width), minScore, v.height, v.width)) found.push(mapDetection(d, v.map, sx, sy));
     };
-    // The whole-frame view comes from the decoder's preview when there is one (videos): same view, no resize here.
+    // The whole-frame view comes from the decoder's preview when there is one (videos): same view, no
+    // resize here. A wide or tall frame's (one seen as tiles) letterbox is trimmed to the picture
+    // (trimmedView); a near-square one keeps its border, there for faces that fill the picture.
     const wholeView = async () => {
       const src = frame.preview ?? (await workingImage());
-      await runPass(src, planPasses(src.width, src.height).whole);
+      const plan = planPasses(src.width, src.height);
+      await runPass(src, plan.whole, plan.tiles.length > 0);
     };
     const tileViews = async () => {
       const src = await workingImage();
@@ -170,7 +196,30 @@ export class BlazeFaceDetector {
   }
 
   async dispose(): Promise<void> {
-    await this.session.release();
+    const sessions = await Promise.all(this.sessions.values());
+    this.sessions.clear();
+    await Promise.all(sessions.map((s) => s?.release()));
+  }
+
+  /**
+   * The session for a `height` x `width` input: the square one, or one of a graph derived for that
+   * size (made once). Undefined when the package's graph cannot be derived (another version of it):
+   * the caller then runs the square view.
+   */
+  private session(height: number, width: number): Promise<ort.InferenceSession | undefined> {
+    const key = `${height}x${width}`;
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = (async () => {
+        try {
+          return await ort.InferenceSession.create(deriveBlazeFaceGraph(this.model, height, width), sessionOptions(this.options));
+        } catch {
+          return undefined;
+        }
+      })();
+      this.sessions.set(key, s);
+    }
+    return s;
   }
 
   /** The frame as RGB rescaled by the DFDC winner's rule (tiles are cut from it). */
@@ -188,21 +237,54 @@ export class BlazeFaceDetector {
     return { format: 'rgb24', width, height, data };
   }
 
-  private async run(rgb: Buffer): Promise<Record<string, Float32Array>> {
+  /** Runs the model on a packed RGB input of `height` x `width` (a size {@link session} has a session for). */
+  private async run(rgb: Buffer, height: number, width: number): Promise<Record<string, Float32Array>> {
+    const session = (await this.session(height, width))!;
     // input buffers are reused (a fresh 768 KB array per call cost more than filling it); a pool,
     // not one buffer, because ORT reads it later (setImmediate) and calls may overlap
-    const data = this.inputs.pop() ?? new Float32Array(INPUT * INPUT * 3);
+    const size = height * width * 3;
+    let pool = this.inputs.get(size);
+    if (!pool) this.inputs.set(size, (pool = []));
+    const data = pool.pop() ?? new Float32Array(size);
     try {
       for (let i = 0; i < data.length; i++) data[i] = TO_MODEL_RANGE[rgb[i]];
-      const tensor = new ort.Tensor('float32', data, [1, INPUT, INPUT, 3]);
-      const out = await this.session.run({ [this.session.inputNames[0]]: tensor });
+      const tensor = new ort.Tensor('float32', data, [1, height, width, 3]);
+      const out = await session.run({ [session.inputNames[0]]: tensor });
       const res: Record<string, Float32Array> = {};
       for (const [k, v] of Object.entries(out)) res[k] = v.data as Float32Array;
       return res;
     } finally {
-      this.inputs.push(data);
+      pool.push(data);
     }
   }
+}
+
+function sessionOptions(opts: FaceDetectorOptions): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: opts.threads ?? 1,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3, // the converted model has unused initialisers that ORT warns about
+  };
+}
+
+/**
+ * A view's square model input trimmed to the picture: each black band of the letterbox beside the
+ * source image (`srcW` x `srcH`, placed by `map`) loses whole 32 px cells, as long as
+ * {@link MIN_BAND} pixels of it stay. The 16:9 whole-frame view goes from 256x256 to 256x192, a
+ * quarter fewer pixels for the model (6.6 against 8.9 ms a run, one thread). Cutting whole cells
+ * keeps every anchor on the picture where the square has it, so the model sees the picture as
+ * before; only what lies beyond the band changes (zeros, the model's padding, instead of more black).
+ */
+export function trimmedView(map: Affine, srcW: number, srcH: number): ModelView {
+  const inv = invertAffine(map);
+  const corners = [applyAffine(inv, [0, 0]), applyAffine(inv, [srcW, 0]), applyAffine(inv, [0, srcH]), applyAffine(inv, [srcW, srcH])];
+  const xs = corners.map((c) => c[0]), ys = corners.map((c) => c[1]);
+  const cut = (band: number) => Math.max(0, Math.floor((band - MIN_BAND) / BLAZEFACE_CELL) * BLAZEFACE_CELL);
+  const left = cut(Math.min(...xs)), right = cut(INPUT - Math.max(...xs));
+  const top = cut(Math.min(...ys)), bottom = cut(INPUT - Math.max(...ys));
+  const [a, b, c, d, e, f] = map;
+  // model pixel (u, v) of the trimmed input is (u + left, v + top) of the square
+  return { map: [a, b, c + a * left + b * top, d, e, f + d * left + e * top], width: INPUT - left - right, height: INPUT - top - bottom };
 }
 
 /**
@@ -237,18 +319,19 @@ function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
-/** Decodes anchors into detections in model-input pixels. */
-function decode(raw: Record<string, Float32Array>, minScore: number): FaceDetection[] {
+/** Decodes the anchors of a `height` x `width` input (row by row of cells) into detections in model-input pixels. */
+function decode(raw: Record<string, Float32Array>, minScore: number, height: number, width: number): FaceDetection[] {
   const out: FaceDetection[] = [];
   for (const layer of LAYERS) {
     const scores = raw[layer.scores], boxes = raw[layer.boxes];
-    for (let cy = 0; cy < layer.cells; cy++) {
-      for (let cx = 0; cx < layer.cells; cx++) {
+    const rows = height / layer.stride, cols = width / layer.stride;
+    for (let cy = 0; cy < rows; cy++) {
+      for (let cx = 0; cx < cols; cx++) {
         for (let a = 0; a < layer.anchors; a++) {
-          const i = (cy * layer.cells + cx) * layer.anchors + a;
+          const i = (cy * cols + cx) * layer.anchors + a;
           const score = sigmoid(scores[i]);
           if (score < minScore) continue;
-          const ax = ((cx + 0.5) / layer.cells) * INPUT, ay = ((cy + 0.5) / layer.cells) * INPUT;
+          const ax = (cx + 0.5) * layer.stride, ay = (cy + 0.5) * layer.stride;
           const b = i * 16;
           const w = boxes[b + 2], h = boxes[b + 3];
           const centreX = ax + boxes[b], centreY = ay + boxes[b + 1];
