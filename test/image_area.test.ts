@@ -132,3 +132,22 @@ test('YUV area warp equals the definition for every tap count (1-2 up to 7 sourc
     assert.ok(worst <= 1, `shrink ${shrink}: max diff ${worst}`);
   }
 });
+
+test('warps give the same pixels whatever ran before them (their float planes are reused from call to call)', () => {
+  const noisy = (w: number, h: number, seed: number) => {
+    const img: YuvImage = { format: 'yuv420p', width: w, height: h, matrix: 'bt601', data: Buffer.alloc(yuv420Bytes(w, h)) };
+    let s = seed;
+    for (let i = 0; i < img.data.length; i++) img.data[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
+    return img;
+  };
+  const small = noisy(40, 30, 1), big = noisy(300, 200, 2);
+  const smallMap = scaleTranslate(1 / 2.5, -3, -2);
+  const first = areaWarpYuv420(small, smallMap, 14, 12);
+  const firstRgb = areaWarpRGB(yuv420ToRgb(small), 40, 30, smallMap, 14, 12);
+  // a bigger warp fills the reused planes with other values; a region wholly outside the image is black
+  areaWarpYuv420(big, scaleTranslate(1 / 3, 0, 0), 100, 66);
+  areaWarpRGB(yuv420ToRgb(big), 300, 200, scaleTranslate(1 / 3, 0, 0), 100, 66);
+  assert.deepEqual([...areaWarpYuv420(small, scaleTranslate(1 / 2.5, 500, 500), 14, 12)], new Array(14 * 12 * 3).fill(0));
+  assert.deepEqual(areaWarpYuv420(small, smallMap, 14, 12), first);
+  assert.deepEqual(areaWarpRGB(yuv420ToRgb(small), 40, 30, smallMap, 14, 12), firstRgb);
+});
