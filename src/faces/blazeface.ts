@@ -5,7 +5,9 @@
  * decoder's preview when there is one), plus square tiles when the frame is wide (so small faces stay
  * big enough), cut from the frame rescaled by the DFDC winner's rule; when none of those finds a face,
  * close-up views with wider borders (a face bigger than the picture, as in face-crop images).
- * Detections from all views are merged by weighted NMS.
+ * Detections from all views are merged by weighted NMS. The whole view of a wide or tall frame runs
+ * on its letterbox trimmed to the picture (`trimmedView`; a graph derived for that size,
+ * blazeface_graph.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
