@@ -3,6 +3,7 @@
  * training crops; the stages are exported for callers who compose their own pipeline.
  */
 export { scanVideo, Scanner, DEFAULT_SCAN_OPTIONS, scanCropOptions, cropSideFor, type ScanHooks, type ScanOptions } from './pipeline/scanner.js';
+export { scanMany, DEFAULT_SCAN_JOBS, type ScanManyOptions } from './pipeline/scan_many.js';
 export { FaceExplainer, type ExplainOutput } from './pipeline/explain_faces.js';
 export { SCAN_SCHEMA, type ScanResult, type ScanTrack, type ScanFrameScore, type ScanTimings } from './pipeline/scan_result.js';
 export { extractAll, extractOne, DEFAULT_EXTRACT_OPTIONS, EXTRACT_SCHEMA, type ExtractOptions, type ExtractRecord } from './pipeline/extract.js';

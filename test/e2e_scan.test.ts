@@ -112,4 +112,8 @@ test('CLI: bad options are one-line errors', async () => {
   const q = unmask('scan', '--strategy', 'median', await fx.faceClip());
   assert.equal(q.status, 2);
   assert.match(q.stderr.trim(), /--strategy must be one of/);
+  const j = unmask('scan', '--jobs', '0', await fx.faceClip());
+  assert.equal(j.status, 2);
+  assert.equal(j.stderr.trim().split('\n').length, 1);
+  assert.match(j.stderr.trim(), /^unmask: --jobs/);
 });

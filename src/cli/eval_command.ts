@@ -16,6 +16,7 @@ import { CLUSTER_BY, parseEvalResults, type CalibrationEntry, type EvalResults, 
 import { resolveRunModels, runScans, type RunModel } from '../eval/eval_runner.js';
 import { DEFAULT_WORST_COUNT, evaluate, videoScores, type ClusterBy, type EvalInput, type EvalRow } from '../eval/evaluate.js';
 import { selectRows } from '../eval/select_rows.js';
+import { DEFAULT_SCAN_JOBS } from '../pipeline/scan_many.js';
 import { writeStackedManifest } from '../eval/stacked_manifest.js';
 import { DEFAULT_STACKING_FOLDS, fitStacking } from '../eval/stacking.js';
 import { addThumbnails } from '../eval/thumbnails.js';
@@ -36,6 +37,8 @@ interface EvalCliOptions extends DetectorCliOptions {
   strategy: StrategyName;
   memberSchedule: MemberSchedule;
   threads?: number;
+  /** Inputs scanned at once. */
+  jobs: number;
   bootstrap: number;
   clusterBy: ClusterBy;
   worst: number;
@@ -65,6 +68,7 @@ export function evalCommand(): Command {
       .option('--member-schedule <s>', `how ensemble rows combine their frame members per frame, as unmask scan: ${MEMBER_SCHEDULES.join(' | ')} (every model alone is always measured on every face)`, choice('--member-schedule', MEMBER_SCHEDULES), DEFAULT_MEMBER_SCHEDULE),
   )
     .option('--threads <n>', 'onnxruntime threads per model', intOption('--threads'))
+    .option('-j, --jobs <n>', 'inputs scanned at once, sharing the loaded models', intOption('--jobs'), DEFAULT_SCAN_JOBS)
     .option('--bootstrap <n>', 'bootstrap resamples for the AUC interval (0: no interval)', intOption('--bootstrap', 0), 1000)
     .option('--cluster-by <unit>', "what a bootstrap resample draws: input (each input alone) | group (all inputs of one class sharing the index's group column, e.g. the stills cut from one video); point figures are the same", choice('--cluster-by', CLUSTER_BY), 'input')
     .option('--worst <n>', 'worst-scored inputs kept per model, with a face thumbnail', intOption('--worst', 0), DEFAULT_WORST_COUNT)
@@ -99,6 +103,7 @@ export function evalCommand(): Command {
           tracker: {},
         },
         threads: o.threads,
+        jobs: o.jobs,
         onStart: (toScan, cached) => {
           process.stderr.write(`eval: ${cached + toScan} files, ${cached} cached, ${toScan} to scan\n`);
           bar = progressBar(toScan, 'eval');

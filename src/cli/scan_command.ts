@@ -6,6 +6,7 @@ import { DEFAULT_MEMBER_SCHEDULE, MEMBER_SCHEDULES } from '../models/member_sche
 import { parseSampling } from '../media/sampling.js';
 import { FaceExplainer } from '../pipeline/explain_faces.js';
 import { collectInputsWithNote } from '../pipeline/inputs.js';
+import { DEFAULT_SCAN_JOBS, scanMany } from '../pipeline/scan_many.js';
 import { Scanner } from '../pipeline/scanner.js';
 import type { ScanResult } from '../pipeline/scan_result.js';
 import type { FaceCrop } from '../types.js';
@@ -26,6 +27,7 @@ export function scanCommand(): Command {
       .option('--member-schedule <s>', `which members of an ensemble score each frame: alternate (first frame with faces all, then one each in turn) | every-frame`, choice('--member-schedule', MEMBER_SCHEDULES), DEFAULT_MEMBER_SCHEDULE),
   )
     .option('--threads <n>', 'onnxruntime threads per classifier model (the face detector uses 1)', intOption('--threads'))
+    .option('-j, --jobs <n>', 'inputs scanned at once, sharing the loaded models (1 with --explain)', intOption('--jobs'), DEFAULT_SCAN_JOBS)
     .option('--json', 'print one JSON document (schema unmask.scan-batch/1)')
     .option('--csv', 'print filename,label,verdict (label = P(fake), DFDC submission style)')
     .option('--missing-label <p>', 'with --csv: the label written for inputs with no face or an error (default: empty; the verdict column names them either way)', floatOption('--missing-label', 0, 1))
@@ -59,16 +61,24 @@ export function scanCommand(): Command {
         }
         for (const w of explainer.warnings) process.stderr.write(`unmask: ${w}\n`);
       }
-      const results: ScanResult[] = [];
+      let results: ScanResult[];
       const bar = progressBar(inputs.length, 'scan');
       try {
-        for (const inp of inputs) {
-          let crops: readonly FaceCrop[] = [];
-          const r = await scanner.scan(inp.path, explainer ? { onCrops: (c) => (crops = c) } : {});
-          results.push(r);
-          if (explainer && r.status === 'ok') await explainer.explain(crops, inp.key, o.explain);
-          bar.tick(inp.key);
-        }
+        // --explain: one input at a time, each scan's crops explained before the next starts
+        const crops: (readonly FaceCrop[])[] = [];
+        results = await scanMany(
+          scanner,
+          inputs.map((inp) => inp.path),
+          {
+            jobs: explainer ? 1 : o.jobs,
+            hooks: (i) => (explainer ? { onCrops: (c) => (crops[i] = c) } : {}),
+            onResult: async (r, i) => {
+              if (explainer && r.status === 'ok') await explainer.explain(crops[i] ?? [], inputs[i].key, o.explain);
+              delete crops[i];
+              bar.tick(inputs[i].key);
+            },
+          },
+        );
       } finally {
         bar.stop();
         await Promise.all([scanner.dispose(), explainer?.dispose()]);

@@ -19,6 +19,7 @@ import { DEFAULT_FACE_DETECTOR_OPTIONS } from '../faces/face_detector_options.js
 import { DEFAULT_TRACKER_OPTIONS } from '../faces/tracker.js';
 import { packageRoot, resolveModelsNamed } from '../models/registry.js';
 import type { ScanOptions } from '../pipeline/scanner.js';
+import { scanMany } from '../pipeline/scan_many.js';
 import { Scanner } from '../pipeline/scanner.js';
 import type { ScanResult } from '../pipeline/scan_result.js';
 import type { ModelEntry } from './eval_results.js';
@@ -169,6 +170,7 @@ export class ScanCache {
   async put(path: string, st: { size: number; mtimeMs: number } | null, result: ScanResult): Promise<void> {
     const { size, mtimeMs } = st ?? MISSING;
     const line: CacheLine = { path, size, mtimeMs, result };
+    // one append per line (O_APPEND: concurrent puts of several scans never interleave inside a line)
     await appendFile(this.file, `${JSON.stringify(line)}\n`);
     this.entries.set(path, line);
   }
@@ -189,6 +191,8 @@ export interface RunScansOptions {
   settings: ScanSettings;
   /** onnxruntime threads per model. */
   threads?: number;
+  /** Inputs scanned at once (scan_many.ts). Default 2. */
+  jobs?: number;
   /** Called before the scanning starts with the number of inputs to scan (cache misses). */
   onStart?(toScan: number, cached: number): void;
   /** Called after each scanned (not cached) input. */
@@ -235,12 +239,16 @@ export async function runScans(rows: readonly EvalRow[], o: RunScansOptions): Pr
       memberSchedule: 'every-frame',
     });
     try {
-      for (const p of todo) {
-        const result = spreadToSlots(await scanner.scan(p), slots, o.models);
-        await cache.put(p, stats.get(p) ?? null, result);
-        results.set(p, result);
-        o.onScanned?.(p);
-      }
+      await scanMany(scanner, todo, {
+        jobs: o.jobs,
+        onResult: async (scan, i) => {
+          const p = todo[i];
+          const result = spreadToSlots(scan, slots, o.models);
+          await cache.put(p, stats.get(p) ?? null, result);
+          results.set(p, result);
+          o.onScanned?.(p);
+        },
+      });
     } finally {
       await scanner.dispose();
     }

@@ -131,7 +131,10 @@ export class Scanner {
     return this.scorer.manifests.map((m) => ({ name: m.name, version: m.version }));
   }
 
-  /** Scans one video or image. User-caused failures become a result with status `error`, never a throw. */
+  /**
+   * Scans one video or image. User-caused failures become a result with status `error`, never a throw.
+   * Several scans may run at once on one Scanner (scan_many.ts): they share the loaded models.
+   */
   async scan(path: string, hooks: ScanHooks = {}): Promise<ScanResult> {
     const t0 = performance.now();
     const base = {
