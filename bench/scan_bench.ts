@@ -63,7 +63,14 @@ if (own && !existsSync(own)) {
   process.exit(2);
 }
 const clip = own || (await benchClip());
-const info = await probeMedia(clip);
+const info = await probeMedia(clip).catch((e: Error) => {
+  console.error(`scan_bench: ${e.message}`);
+  process.exit(2);
+});
+if (info.kind !== 'video') {
+  console.error(`scan_bench: ${clip} is a picture; the benchmark times videos`);
+  process.exit(2);
+}
 console.log(`clip: ${clip} (${info.width}x${info.height}, ${info.fps.toFixed(2).replace(/\.?0+$/, '')} fps, ${(info.durationMs / 1000).toFixed(1)} s)`);
 console.log(`member schedule: ${memberSchedule}`);
 const tLoad = performance.now();
