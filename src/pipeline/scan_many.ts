@@ -4,7 +4,8 @@
  * second scan fills those gaps with its own work. Measured with one default Scanner (a scratch
  * script, 2 cores): eight 10 s 1080p clips took 13.6 s one at a time, 9.7 s two at a time and 9.3 s
  * three at a time; twelve FF++ c40 videos 13.7-14.1 s against 11.1-11.7 s two at a time; 120 DFDC
- * stills 7.7-8.1 s, 6.1-6.2 s and 5.1 s. Every result was the same whichever way they were scanned.
+ * stills 7.7-8.1 s, 6.1-6.2 s and 5.1 s. The results do not depend on it: every 1080p clip's
+ * probabilities were the same at each number of jobs, and test/pipeline_scan_many.test.ts checks it.
  */
 import pLimit from 'p-limit';
 import type { ScanHooks, Scanner } from './scanner.js';
