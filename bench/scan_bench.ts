@@ -13,7 +13,6 @@
  * --stages adds CPU seconds per stage, from runs that stop after each stage (decode only, + detect,
  * + crop, the whole scan): what each stage adds, since stages overlap in wall time.
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { BlazeFaceDetector } from '../src/faces/blazeface.js';
 import { openFrames } from '../src/media/frame_source.js';
@@ -57,12 +56,7 @@ async function classifierMsPerFace(manifest: string): Promise<{ ms: number; size
   return { ms: median(times), size };
 }
 
-const own = opt('--clip', '');
-if (own && !existsSync(own)) {
-  console.error(`scan_bench: no such file: ${own}`);
-  process.exit(2);
-}
-const clip = own || (await benchClip());
+const clip = opt('--clip', '') || (await benchClip());
 const info = await probeMedia(clip).catch((e: Error) => {
   console.error(`scan_bench: ${e.message}`);
   process.exit(2);

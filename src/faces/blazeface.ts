@@ -126,10 +126,12 @@ export class BlazeFaceDetector {
       const square: ModelView = { map: turnSquareMap(pass.map, turns, INPUT), width: INPUT, height: INPUT };
       const trimmed = trim ? trimmedView(square.map, src.width, src.height) : square;
       // a trimmed view runs only where its graph could be derived
-      const v = trimmed !== square && (await this.session(trimmed.height, trimmed.width)) ? trimmed : square;
+      const trimmedSession = trimmed !== square ? await this.session(trimmed.height, trimmed.width) : undefined;
+      const v = trimmedSession ? trimmed : square;
+      const session = trimmedSession ?? (await this.session(INPUT, INPUT))!;
       const input = warpAffineRGB(src.data, src.width, src.height, v.map, v.width, v.height);
       const sx = frame.width / src.width, sy = frame.height / src.height;
-      for (const d of decode(await this.run(input, v.height, v.width), minScore, v.height, v.width)) found.push(mapDetection(d, v.map, sx, sy));
+      for (const d of decode(await this.run(session, input, v.height, v.width), minScore, v.height, v.width)) found.push(mapDetection(d, v.map, sx, sy));
     };
     // The whole-frame view comes from the decoder's preview when there is one (videos): same view, no
     // resize here. A wide or tall frame's (one seen as tiles) letterbox is trimmed to the picture
@@ -239,9 +241,8 @@ export class BlazeFaceDetector {
     return { format: 'rgb24', width, height, data };
   }
 
-  /** Runs the model on a packed RGB input of `height` x `width` (a size {@link session} has a session for). */
-  private async run(rgb: Buffer, height: number, width: number): Promise<Record<string, Float32Array>> {
-    const session = (await this.session(height, width))!;
+  /** Runs `session` (one for inputs of `height` x `width`) on a packed RGB input of that size. */
+  private async run(session: ort.InferenceSession, rgb: Buffer, height: number, width: number): Promise<Record<string, Float32Array>> {
     // input buffers are reused (a fresh 768 KB array per call cost more than filling it); a pool,
     // not one buffer, because ORT reads it later (setImmediate) and calls may overlap
     const size = height * width * 3;
