@@ -43,6 +43,11 @@ export interface Frame {
    * not bigger than a preview (the detector then reads the frame itself).
    */
   preview?: RgbImage;
+  /**
+   * A picture read scaled down (MediaInfo.readSize): picture pixels per frame pixel along each
+   * axis (> 1). Detections in this frame's pixels times these are in the picture's own.
+   */
+  toPicture?: { x: number; y: number };
 }
 
 /** Longer side of a frame's preview: the face detector's input size. */

@@ -37,3 +37,13 @@ export function weightedNms(dets: FaceDetection[], iouThreshold: number): FaceDe
   }
   return out;
 }
+
+/** `d` with its box and keypoints scaled by `s.x` across and `s.y` down (e.g. to another resolution of the same picture). */
+export function scaleDetection(d: FaceDetection, s: { x: number; y: number }): FaceDetection {
+  const { x, y, width, height } = d.box;
+  return {
+    box: { x: x * s.x, y: y * s.y, width: width * s.x, height: height * s.y },
+    keypoints: d.keypoints.map(([px, py]) => [px * s.x, py * s.y]) as Keypoints,
+    score: d.score,
+  };
+}

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { type Frame, PREVIEW_SIDE } from '../types.js';
 import { NoFramesError, UnreadableMediaError } from '../util/errors.js';
 import type { MediaInfo } from './media_info.js';
+import { MAX_PICTURE_PIXELS } from './picture_size.js';
 import { selectExpression } from './sampling.js';
 import { openFifo } from './fifo.js';
 import { type RawFrame, readFramesFromFifo, readFramesFromStream } from './frame_reader.js';
@@ -78,24 +79,33 @@ export interface DecodeReport {
  * truncated JPEG's missing rows with grey and say nothing.
  */
 export async function decodeImage(info: MediaInfo): Promise<Frame> {
+  // a picture larger than the scan reads whole is read scaled down (picture_size.ts)
+  const read = info.readSize;
   let data: Buffer, width: number, height: number;
   try {
-    const out = await sharp(info.path).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    let img = sharp(info.path, { limitInputPixels: MAX_PICTURE_PIXELS }).rotate();
+    if (read) img = img.resize(read.width, read.height, { fit: 'fill' });
+    const out = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
     ({ data } = out);
     ({ width, height } = out.info);
   } catch (e) {
     const sharpError = (e as Error).message.split('\n')[0];
     if (!/unsupported image format/i.test(sharpError)) throw new UnreadableMediaError(info.path, sharpError);
-    data = await decodeImageWithFfmpeg(info, sharpError);
-    ({ width, height } = info);
+    ({ width, height } = read ?? info);
+    data = await decodeImageWithFfmpeg(info, width, height, sharpError);
   }
-  return { index: 0, timeMs: 0, width, height, pixels: { format: 'rgb24', width, height, data } };
+  const toPicture = read ? { x: info.width / width, y: info.height / height } : undefined;
+  return { index: 0, timeMs: 0, width, height, pixels: { format: 'rgb24', width, height, data }, ...(toPicture ? { toPicture } : {}) };
 }
 
-/** One RGB frame of `info.width` x `info.height` from ffmpeg; `why` (sharp's refusal) names the failure if ffmpeg fails too. */
-async function decodeImageWithFfmpeg(info: MediaInfo, why: string): Promise<Buffer> {
-  const expected = info.width * info.height * 3;
-  const args = ['-v', 'error', '-i', info.path, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+/**
+ * One RGB frame of `width` x `height` (the picture's size, or the smaller one it is read at) from
+ * ffmpeg; `why` (sharp's refusal) names the failure if ffmpeg fails too.
+ */
+async function decodeImageWithFfmpeg(info: MediaInfo, width: number, height: number, why: string): Promise<Buffer> {
+  const expected = width * height * 3;
+  const scale = width !== info.width || height !== info.height ? ['-vf', `scale=${width}:${height}:flags=lanczos`] : [];
+  const args = ['-v', 'error', '-i', info.path, '-frames:v', '1', ...scale, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
   try {
     const { stdout } = await execFileAsync(mediaTools().ffmpeg, args, { encoding: 'buffer', maxBuffer: expected + 1024 });
     if (stdout.length === expected) return stdout;

@@ -51,6 +51,11 @@ export interface MediaInfo {
    */
   frameTimesMs?: number[];
   /**
+   * Still pictures larger than the scan reads whole (picture_size.ts): the size they are read at,
+   * scaled down from `width` x `height`. Absent when a picture is read as stored, and for videos.
+   */
+  readSize?: { width: number; height: number };
+  /**
    * Still pictures holding several pages (a multi-page TIFF, an image collection in one HEIF): how
    * many. Only the first page is scanned (the scan warns). Absent for one page.
    */

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { animatedWebpInfo, isAnimatedWebp } from './animated_picture.js';
 import {
   EmptyFileError,
@@ -15,6 +15,7 @@ import {
 import { matrixForColorSpace } from '../image/yuv.js';
 import type { MediaInfo } from './media_info.js';
 import { displaySize, parsePixelAspect } from './pixel_aspect.js';
+import { pictureReadSize } from './picture_size.js';
 import { mediaTools } from './tools.js';
 
 const execFileAsync = promisify(execFile);
@@ -86,29 +87,34 @@ function rotationOf(s: ProbeStream): number {
  * dominates extraction over thousands of face photos. Returns undefined if sharp cannot read it.
  */
 async function probeImage(path: string): Promise<MediaInfo | undefined> {
+  let m: Metadata;
   try {
-    const m = await sharp(path).metadata();
-    if (!m.width || !m.height) return undefined;
-    if (isAnimatedWebp(m)) return animatedWebpInfo(path, m);
-    // EXIF orientations 5-8 are rotated by 90 degrees; decodeImage applies them
-    const rotated = (m.orientation ?? 1) >= 5;
-    return {
-      path,
-      kind: 'image',
-      width: rotated ? m.height : m.width,
-      height: rotated ? m.width : m.height,
-      fps: 1,
-      frameCount: 1,
-      frameCountEstimated: false,
-      durationMs: 0,
-      codec: m.format ?? 'unknown',
-      colorMatrix: 'bt601',
-      pixelFormat: 'rgb24',
-      ...((m.pages ?? 1) > 1 ? { pages: m.pages } : {}),
-    };
+    // the header only: the size limit is picture_size.ts's, checked below with a clear error
+    m = await sharp(path, { limitInputPixels: false }).metadata();
   } catch {
     return undefined;
   }
+  if (!m.width || !m.height) return undefined;
+  if (isAnimatedWebp(m)) return animatedWebpInfo(path, m);
+  // EXIF orientations 5-8 are rotated by 90 degrees; decodeImage applies them
+  const rotated = (m.orientation ?? 1) >= 5;
+  const width = rotated ? m.height : m.width, height = rotated ? m.width : m.height;
+  return {
+    ...stillPictureInfo(path, width, height, m.format ?? 'unknown'),
+    ...((m.pages ?? 1) > 1 ? { pages: m.pages } : {}),
+  };
+}
+
+/**
+ * A still picture's info, with the size it is read at when that is smaller (picture_size.ts).
+ * @throws PictureTooLargeError for a picture over the size unmask reads.
+ */
+function stillPictureInfo(path: string, width: number, height: number, codec: string): MediaInfo {
+  const readSize = pictureReadSize(path, width, height);
+  return {
+    path, kind: 'image', width, height, fps: 1, frameCount: 1, frameCountEstimated: false, durationMs: 0, codec,
+    colorMatrix: 'bt601', pixelFormat: 'rgb24', ...(readSize ? { readSize } : {}),
+  };
 }
 
 /**
@@ -186,9 +192,7 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
   // pictures are decoded as stored (sharp knows no pixel aspect); videos are shown with square pixels
   const pixelAspect = isImage ? undefined : parsePixelAspect(video.sample_aspect_ratio);
   const { width, height } = displaySize(video.width!, video.height!, pixelAspect, rotated);
-  if (isImage) {
-    return { path, kind: 'image', width, height, fps: 1, frameCount: 1, frameCountEstimated: false, durationMs: 0, codec, colorMatrix, pixelFormat: 'rgb24' };
-  }
+  if (isImage) return { ...stillPictureInfo(path, width, height, codec), colorMatrix };
   const avgRate = parseRate(video.avg_frame_rate);
   const nominalRate = parseRate(video.r_frame_rate);
   const fps = avgRate || nominalRate;

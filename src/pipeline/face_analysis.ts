@@ -7,9 +7,11 @@ import type { BlazeFaceDetector } from '../faces/blazeface.js';
 import type { DetectionReport } from '../faces/face_detector_options.js';
 import { type CropOptions, DEFAULT_CROP_OPTIONS, makeFaceCrop } from '../faces/crop.js';
 import { type FrameDetections, type TrackerOptions, trackFaces } from '../faces/tracker.js';
+import { scaleDetection } from '../faces/box_ops.js';
 import { type QuarterTurns, VideoOrientation } from '../faces/face_orientation.js';
 import { displayWarnings } from '../media/display_chain.js';
 import { openFrames } from '../media/frame_source.js';
+import { scaledPictureWarning } from '../media/picture_size.js';
 import type { MediaInfo } from '../media/media_info.js';
 import { DEFAULT_SAMPLING, type SamplingPolicy } from '../media/sampling.js';
 import type { FaceCrop } from '../types.js';
@@ -109,15 +111,19 @@ export async function analyzeFaces(
     if (small.tooSmall > smallBefore) framesWithSmall++;
     timings.detectMs += performance.now() - t;
     t = performance.now();
+    // crops are cut from the frame; boxes are reported in the picture's own pixels where it was read scaled down
+    const reported = frame.toPicture ? detections.map((d) => scaleDetection(d, frame.toPicture!)) : detections;
     if (detections.length) {
       const asked = opt.cropSides?.(framesWithFaces) ?? [];
       const sides = [...new Set(asked.length ? asked : [opt.crop.size])];
-      const bySide = new Map(sides.map((size) => [size, detections.map((det) => makeFaceCrop(frame, det, { ...opt.crop, size }, -1, orientation.turns))]));
+      const bySide = new Map(
+        sides.map((size) => [size, detections.map((det, k) => ({ ...makeFaceCrop(frame, det, { ...opt.crop, size }, -1, orientation.turns), detection: reported[k] }))]),
+      );
       crops.push(...bySide.get(sides[0])!);
       timings.cropMs += performance.now() - t;
       opt.onFrameCrops?.(bySide, framesWithFaces++);
     }
-    perFrame.push({ frameIndex: frame.index, timeMs: frame.timeMs, detections });
+    perFrame.push({ frameIndex: frame.index, timeMs: frame.timeMs, detections: reported });
   }
 
   t = performance.now();
@@ -130,6 +136,7 @@ export async function analyzeFaces(
   if (source.report.warning) warnings.push(source.report.warning);
   if (source.info.frameCountEstimated) warnings.push('frame count estimated from duration; sampling may be uneven');
   warnings.push(...displayWarnings(source.info));
+  if (source.info.readSize) warnings.push(scaledPictureWarning(source.info, source.info.readSize));
   if (source.info.pages !== undefined)
     warnings.push(`the picture holds ${source.info.pages} pages: only the first was scanned (save the others as pictures of their own to scan them)`);
   if (orientation.turns !== 0 && crops.length > 0) warnings.push(turnedFacesWarning(orientation.turns, source.info.kind));

@@ -11,6 +11,7 @@ import { extname, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { MediaInfo } from '../media/media_info.js';
 import { displayChain } from '../media/display_chain.js';
+import { MAX_PICTURE_PIXELS } from '../media/picture_size.js';
 import { probeMedia } from '../media/probe.js';
 import { mediaTools } from '../media/tools.js';
 import type { ScanResult } from '../pipeline/scan_result.js';
@@ -188,7 +189,8 @@ export async function annotateMedia(scan: ScanResult, out: string, media: string
   const info = await probeMedia(media);
   if (info.kind === 'image') {
     checkOut(out, IMAGE_OUT_EXTENSIONS, 'an image');
-    const { data, info: meta } = await sharp(media).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    // drawn on the picture at its own size, where the boxes are (a picture the scan read scaled down too)
+    const { data, info: meta } = await sharp(media, { limitInputPixels: MAX_PICTURE_PIXELS }).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const plan = new TrackOverlayPlan(scan, 1);
     const drawn = await drawOverlays(data, meta.width, meta.height, plan.at(0));
     await sharp(drawn, { raw: { width: meta.width, height: meta.height, channels: 3 } }).toFile(out);

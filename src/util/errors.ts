@@ -30,6 +30,11 @@ export class UnreadableMediaError extends UnmaskError {
     super('UNREADABLE_MEDIA', `not a readable video or image: ${path}${detail ? ` (${detail})` : ''}`);
   }
 }
+export class PictureTooLargeError extends UnmaskError {
+  constructor(path: string, size: string, megapixels: string, limit: string) {
+    super('TOO_LARGE', `picture too large to read: ${path} is ${size} (${megapixels} megapixels; unmask reads pictures up to ${limit} megapixels)`);
+  }
+}
 export class NoVideoStreamError extends UnmaskError {
   constructor(path: string) {
     super('NO_VIDEO_STREAM', `file has no video stream (audio only?): ${path}`);

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, existsSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { mediaTools } from '../../src/media/tools.js';
 import { renderClipFromPhoto, samplePhoto } from '../../src/media/render_clip.js';
@@ -236,6 +237,36 @@ export async function twoPageTiff(): Promise<string> {
   return onceAsync('two_pages.tif', async (out) => {
     const pages = await Promise.all([1, 2].map((n) => sharp(facePhoto(n)).resize(640, 400).toBuffer()));
     await sharp(pages, { join: { animated: true } }).tiff().toFile(out);
+  });
+}
+
+/** The face photo (1920x1280) stretched to 9000x6000: 54 megapixels, more than a scan reads whole. */
+export async function bigFacePhoto(): Promise<string> {
+  return onceAsync('big_face_photo.jpg', async (out) => {
+    await sharp(facePhoto()).resize(9000, 6000, { fit: 'fill' }).jpeg({ quality: 85 }).toFile(out);
+  });
+}
+
+/**
+ * A PNG of a few dozen bytes whose header declares a `width` x `height` RGB picture (its pixel data
+ * is 16 bytes): what a decompression bomb's header says.
+ */
+export function pngDeclaring(width: number, height: number): string {
+  return once(`declares_${width}x${height}.png`, (out) => {
+    const chunk = (type: string, data: Buffer) => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(data.length);
+      const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(body));
+      return Buffer.concat([len, body, crc]);
+    };
+    const header = Buffer.alloc(13);
+    header.writeUInt32BE(width, 0);
+    header.writeUInt32BE(height, 4);
+    header[8] = 8; // bit depth
+    header[9] = 2; // RGB
+    writeFileSync(out, Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.alloc(16))), chunk('IEND', Buffer.alloc(0))]));
   });
 }
 
