@@ -6,14 +6,20 @@
  *   Faces are found and cut from the picture as read, and their boxes are given in the picture's
  *   own pixels (`Frame.toPicture`). The scan warns.
  * - over {@link MAX_PICTURE_PIXELS} it is refused, with the size named in the error.
- * Measured with `unmask scan` on one picture (peak RSS, `/usr/bin/time`): 50 MP read whole 511 MB;
- * 192 MP read whole 1,044 MB, and sharp refused 280 MP with its default limit (268 MP). Read at
- * 50 MP, 192 to 560 MP pictures took 272-298 MB and 1.1-2.0 s in sharp alone.
+ * Measured with `unmask scan` (peak RSS, `/usr/bin/time`; the face photo stretched): read whole, a
+ * 50 MP picture peaked at 511 MB, 192 MP at 1,044 MB, four 50 MP ones two at a time (`-j 2`, the
+ * default) at 814 MB, and sharp refused 280 MP with its default limit (268 MP); read at 24 MP, 50 to
+ * 560 MP pictures peaked at 397-423 MB, and the four 50 MP ones at 588 MB.
  */
 import { PictureTooLargeError } from '../util/errors.js';
 
-/** Pixels above which a picture is read scaled down: 50 MP, the largest mode of today's phones. */
-export const SCAN_PICTURE_PIXELS = 50_000_000;
+/**
+ * Pixels above which a picture is read scaled down: 24 MP, a 6000x4000 camera's. The models' crops
+ * are at most 160 px, the face box with 30% margins (1.6 box widths), so a face keeps all the detail
+ * they use unless its box is under about 145 px wide in a 50 MP picture; two scans at once (the
+ * default) then stay under 600 MB.
+ */
+export const SCAN_PICTURE_PIXELS = 24_000_000;
 
 /**
  * Pixels above which a picture is refused. A file of a few MB can declare a picture of billions of

@@ -240,10 +240,10 @@ export async function twoPageTiff(): Promise<string> {
   });
 }
 
-/** The face photo (1920x1280) stretched to 9000x6000: 54 megapixels, more than a scan reads whole. */
+/** The face photo (1920x1280) stretched to 6300x4200: 26 megapixels, more than a scan reads whole. */
 export async function bigFacePhoto(): Promise<string> {
   return onceAsync('big_face_photo.jpg', async (out) => {
-    await sharp(facePhoto()).resize(9000, 6000, { fit: 'fill' }).jpeg({ quality: 85 }).toFile(out);
+    await sharp(facePhoto()).resize(6300, 4200, { fit: 'fill' }).jpeg({ quality: 85 }).toFile(out);
   });
 }
 
