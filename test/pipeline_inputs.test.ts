@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { VIDEO_EXTENSIONS, collectInputs, collectInputsWithNote, inputsFromRows, isMediaPath, keyFromRelative, skippedFilesNote } from '../src/pipeline/inputs.js';
+import {
+  VIDEO_EXTENSIONS,
+  collectInputs,
+  collectInputsWithNote,
+  inputsFromRows,
+  isMediaPath,
+  keyFromRelative,
+  type SkippedFile,
+  skippedFilesNote,
+} from '../src/pipeline/inputs.js';
 
 describe('keyFromRelative', () => {
   it('joins path segments with __', () => {
@@ -75,18 +85,57 @@ describe('collectInputs', () => {
   });
 
   it('tells the caller which files a walk left out for their extension', async () => {
-    const skipped: string[] = [];
-    await collectInputs([clips], (p) => skipped.push(p));
-    assert.deepEqual(skipped, [join(clips, 'notes.txt'), join(clips, 'sub', 'readme')]);
+    const skipped: SkippedFile[] = [];
+    await collectInputs([clips], (f) => skipped.push(f));
+    assert.deepEqual(skipped, [
+      { path: join(clips, 'notes.txt'), reason: 'extension' },
+      { path: join(clips, 'sub', 'readme'), reason: 'extension' },
+    ]);
     assert.equal(
       skippedFilesNote(skipped),
       'skipped 2 files without a video or picture extension: notes.txt, readme; name a file to read it anyway',
     );
-    assert.match(skippedFilesNote(['a', 'b', 'c', 'd', 'e'])!, /: a, b, c, \.\.\. \(2 more\);/);
+    const five = ['a', 'b', 'c', 'd', 'e'].map((path) => ({ path, reason: 'extension' as const }));
+    assert.match(skippedFilesNote(five)!, /: a, b, c, \.\.\. \(2 more\);/);
     assert.equal(skippedFilesNote([]), undefined);
     const { inputs, skippedNote } = await collectInputsWithNote([clips]);
     assert.equal(inputs.length, 4);
     assert.equal(skippedNote, skippedFilesNote(skipped));
+  });
+
+  it('follows links to files and directories, walks a looping link once, and names broken links and pipes it leaves out', async () => {
+    const linked = join(root, 'linked');
+    await mkdir(join(linked, 'deep'), { recursive: true });
+    await symlink(join(clips, 'a.mp4'), join(linked, 'to_a.mp4')); // a data set of links
+    await symlink(join(clips, 'sub', 'deeper'), join(linked, 'to_deeper')); // a linked folder
+    await symlink('..', join(linked, 'deep', 'up')); // back up the tree: a loop
+    await symlink(join(root, 'nowhere.mp4'), join(linked, 'gone.mp4'));
+    execFileSync('mkfifo', [join(linked, 'pipe.mp4')]);
+    const skipped: SkippedFile[] = [];
+    const out = await collectInputs([linked], (f) => skipped.push(f));
+    assert.deepEqual(
+      out.map((i) => [i.key, i.path]),
+      [
+        ['linked__to_a.mp4', join(linked, 'to_a.mp4')],
+        ['linked__to_deeper__c.png', join(linked, 'to_deeper', 'c.png')],
+        ['linked__to_deeper__my_clip.webm', join(linked, 'to_deeper', 'my clip.webm')],
+      ],
+    );
+    assert.deepEqual(skipped, [
+      { path: join(linked, 'gone.mp4'), reason: 'broken-link' },
+      { path: join(linked, 'pipe.mp4'), reason: 'not-a-file' },
+    ]);
+    assert.equal(skippedFilesNote(skipped), 'skipped 1 link to nothing: gone.mp4; 1 pipe, socket or device: pipe.mp4');
+    assert.equal(
+      skippedFilesNote([...skipped, { path: join(linked, 'x.txt'), reason: 'extension' }]),
+      'skipped 1 file without a video or picture extension: x.txt; 1 link to nothing: gone.mp4; 1 pipe, socket or device: pipe.mp4; name a file to read it anyway',
+    );
+    // a folder reached twice in one walk (directly and through a link) is walked once
+    await symlink(join(linked, 'to_deeper'), join(linked, 'deep', 'again'));
+    assert.deepEqual(
+      (await collectInputs([linked])).map((i) => i.key),
+      ['linked__deep__again__c.png', 'linked__deep__again__my_clip.webm', 'linked__to_a.mp4'],
+    );
   });
 
   it('a URL is kept as given (not resolved against the working directory), so its error can name it', async () => {
