@@ -124,6 +124,13 @@ test('truncated JPEG -> UNREADABLE_MEDIA when decoded, not a half-grey picture',
   );
 });
 
+test('a video named like a picture is scanned as a video, and a picture named like a video as a picture', async () => {
+  const video = await probeMedia(fx.copyAs(await fx.faceClip(), 'clip_named.jpg'));
+  assert.deepEqual([video.kind, video.frameCount > 1], ['video', true]);
+  const picture = await probeMedia(fx.copyAs(fx.facePhoto(), 'photo_named.mp4'));
+  assert.deepEqual([picture.kind, picture.width, picture.height], ['image', 1920, 1280]);
+});
+
 test('directory given as a file -> UNREADABLE_MEDIA', async () => {
   assert.equal((await probeError(fx.fixturesDir)).code, 'UNREADABLE_MEDIA');
 });

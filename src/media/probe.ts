@@ -184,9 +184,9 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     throw new NoVideoStreamError(path);
   }
   const codec = video.codec_name ?? 'unknown';
-  const isImage =
-    IMAGE_EXTENSIONS.has(extname(path).toLowerCase()) ||
-    (IMAGE_CODECS.has(codec) && (json.format?.format_name ?? '').includes('pipe'));
+  // a picture by its content: a still-picture codec, in a picture's container or under a picture's
+  // name (a video named .jpg is still a video, and an image named .mp4 still a picture)
+  const isImage = IMAGE_CODECS.has(codec) && ((json.format?.format_name ?? '').includes('pipe') || IMAGE_EXTENSIONS.has(extname(path).toLowerCase()));
   const rotated = rotationOf(video) === 90;
   const colorMatrix = matrixForColorSpace(video.color_space);
   // pictures are decoded as stored (sharp knows no pixel aspect); videos are shown with square pixels

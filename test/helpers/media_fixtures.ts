@@ -270,6 +270,11 @@ export function pngDeclaring(width: number, height: number): string {
   });
 }
 
+/** A copy of `path` under another name (a video named like a picture, say). */
+export function copyAs(path: string, name: string): string {
+  return once(name, (out) => writeFileSync(out, readFileSync(path)));
+}
+
 /** The face photo's first 40% of bytes: a JPEG that ends early. */
 export function truncatedJpeg(): string {
   return once('truncated.jpg', (out) => {
