@@ -39,6 +39,12 @@ test('text renamed .mp4 -> UNREADABLE_MEDIA', async () => {
   assert.equal((await probeError(fx.textAsMp4())).code, 'UNREADABLE_MEDIA');
 });
 
+test('a file name holding a newline still gives a one-line error, the name escaped', async () => {
+  const e = await probeError(fx.copyAs(fx.textAsMp4(), 'two\nlines.mp4'));
+  assert.equal(e.code, 'UNREADABLE_MEDIA');
+  assert.match(e.message, /two\\nlines\.mp4 \(Invalid data found when processing input\)$/);
+});
+
 test('audio-only file -> NO_VIDEO_STREAM', async () => {
   assert.equal((await probeError(fx.audioOnly())).code, 'NO_VIDEO_STREAM');
 });

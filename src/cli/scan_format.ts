@@ -1,6 +1,7 @@
 /** Renders scan results for the terminal (table), as JSON, or as the DFDC-style CSV. */
 import { stringify } from 'csv-stringify/sync';
 import type { ScanResult } from '../pipeline/scan_result.js';
+import { oneLine } from '../util/errors.js';
 
 const pct = (p: number | null) => (p === null ? '-' : `${(p * 100).toFixed(1)}%`);
 
@@ -8,7 +9,7 @@ const pct = (p: number | null) => (p === null ? '-' : `${(p * 100).toFixed(1)}%`
 export function formatTable(results: ScanResult[], cwd = process.cwd()): string {
   const rows: string[][] = [['file', 'verdict', 'P(fake)', 'faces', 'frames', 'seconds']];
   for (const r of results) {
-    const name = r.file.startsWith(cwd + '/') ? r.file.slice(cwd.length + 1) : r.file;
+    const name = oneLine(r.file.startsWith(cwd + '/') ? r.file.slice(cwd.length + 1) : r.file);
     if (r.status === 'error') {
       rows.push([name, 'ERROR', '-', '-', '-', (r.timings.totalMs / 1000).toFixed(2)]);
       rows.push([`  ${r.error?.message ?? 'unknown error'}`, '', '', '', '', '']);

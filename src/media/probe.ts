@@ -168,9 +168,9 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
   try {
     json = JSON.parse(await ffprobeOutput(['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', path])) as ProbeJson;
   } catch (e) {
-    // ffprobe prefixes its message with the path, which the error already names
-    const last = String((e as { stderr?: string }).stderr ?? '').trim().split('\n').pop() ?? '';
-    throw new UnreadableMediaError(path, last.replace(`${path}: `, '') || undefined);
+    // ffprobe prefixes its message with the path (which may hold a newline), and the error already names it
+    const last = String((e as { stderr?: string }).stderr ?? '').replaceAll(`${path}: `, '').trim().split('\n').pop() ?? '';
+    throw new UnreadableMediaError(path, last || undefined);
   }
   const streams = json.streams ?? [];
   const videos = streams.filter((s) => s.codec_type === 'video');

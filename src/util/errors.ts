@@ -2,11 +2,19 @@
  * Typed errors. Every error a user can cause is one of these; the CLI prints `message` on one line
  * (no stack trace) and exits non-zero.
  */
+/**
+ * `text` on one line: control characters (a newline in a file name, say) written as escapes, so an
+ * error stays one line on stderr and in a table or CSV row.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => ({ '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export class UnmaskError extends Error {
   /** Short machine-readable code, also used in JSON/CSV error rows. */
   readonly code: string;
   constructor(code: string, message: string) {
-    super(message);
+    super(oneLine(message));
     this.code = code;
     this.name = new.target.name;
   }
