@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, writeFile, rm, access } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile, rm, access } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDevSetIndex } from '../src/datasets/dev_set.js';
 import { readIndexCsv, writeIndexCsv, DatasetIndexError, type IndexRow } from '../src/datasets/index_row.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 const TOP_HEADER = 'file,media,label,dataset,original_if_known,width,height,frames,fps,duration_s,bytes,sha256';
 
@@ -16,7 +16,7 @@ async function put(root: string, rel: string, text: string): Promise<void> {
 
 /** A miniature of ../shared/data: same manifest columns and naming rules, a few rows each, no media. */
 async function makeTree(): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'unmask-devset-'));
+  const root = tempDir('devset');
   await put(
     root,
     'manifest.csv',
@@ -127,7 +127,7 @@ test('buildDevSetIndex maps every manifest to labelled, grouped, split rows', as
 });
 
 test('buildDevSetIndex works with only the top-level manifest', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'unmask-devset-'));
+  const root = tempDir('devset');
   try {
     await put(root, 'manifest.csv', `${TOP_HEADER}\nffpp_c40/FaceSwap__1_2.mp4,video,FAKE,x,1.mp4,,,,,,1,x\n`);
     const rows = await buildDevSetIndex(root);
@@ -141,7 +141,7 @@ test('buildDevSetIndex works with only the top-level manifest', async () => {
 });
 
 test('buildDevSetIndex rejects contradictions and unknown folders', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'unmask-devset-'));
+  const root = tempDir('devset');
   try {
     await put(root, 'manifest.csv', `${TOP_HEADER}\nffpp_c40/original_youtube__033.mp4,video,FAKE,x,,,,,,,1,x\n`);
     await assert.rejects(buildDevSetIndex(root), (e: unknown) => e instanceof DatasetIndexError && /file name says REAL/.test(e.message));
@@ -154,7 +154,7 @@ test('buildDevSetIndex rejects contradictions and unknown folders', async () => 
 });
 
 test('writeIndexCsv / readIndexCsv round-trip, including commas and quotes', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'unmask-devset-'));
+  const dir = tempDir('devset');
   try {
     const rows: IndexRow[] = [
       { path: '/data/a, "odd".png', label: 'FAKE', dataset: 'ffpp_c40', split: 'train', group: 'ffpp:1+ffpp:2', method: 'Deepfakes', compression: 'c40' },

@@ -8,8 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, mkdir, writeFile, rm, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile, rm, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -20,6 +19,7 @@ import { formatIndexSummary } from '../src/datasets/indexers/report.js';
 import { dfdcSplitForPart } from '../src/datasets/indexers/dfdc.js';
 import { DatasetIndexError } from '../src/datasets/index_row.js';
 import { InputNotFoundError, InvalidOptionError } from '../src/util/errors.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 const execFileAsync = promisify(execFile);
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../src/cli/main.js');
@@ -33,7 +33,7 @@ async function put(root: string, rel: string, content: string = 'x'): Promise<st
 }
 
 async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'unmask-indexers-'));
+  const dir = tempDir('indexers');
   try {
     await fn(dir);
   } finally {

@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
@@ -17,13 +16,14 @@ import { loadManifest } from '../src/models/manifest.js';
 import { readEnsemble } from '../src/models/ensemble_manifest.js';
 import * as fx from './helpers/media_fixtures.js';
 import { writeModel } from './helpers/model_fixtures.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 function unmask(...args: string[]) {
   return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
 }
 
-const work = mkdtempSync(join(tmpdir(), 'unmask-eval-'));
+const work = tempDir('eval');
 const index = join(work, 'index.csv');
 let modelA: string, modelB: string;
 let rows: IndexRow[];

@@ -4,8 +4,6 @@
  * so faces keep their shape.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
@@ -18,6 +16,7 @@ import { Scanner } from '../src/pipeline/scanner.js';
 import { annotateMedia } from '../src/render/annotate_video.js';
 import { firstFrameRgb, meanAbsDiff } from './helpers/frame_compare.js';
 import * as fx from './helpers/media_fixtures.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 describe('pixel aspect from ffprobe', () => {
   it('reads N:D, and leaves out square, unknown and implausible values', () => {
@@ -87,7 +86,7 @@ describe('scanning and pictures of an anamorphic video', () => {
   });
 
   it('an annotated video is written at the display size', async () => {
-    const out = join(await mkdtemp(join(tmpdir(), 'unmask-aspect-')), 'wide_annotated.mp4');
+    const out = join(tempDir('aspect'), 'wide_annotated.mp4');
     const r = await annotateMedia(wide, out);
     assert.deepEqual([r.width, r.height], [960, 640]);
     const probed = await probeMedia(out);

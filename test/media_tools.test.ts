@@ -1,18 +1,18 @@
 /** Finding ffmpeg / ffprobe: a PATH lookup that starts no process, and one-line errors for a bad override. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { mediaTools, onPath } from '../src/media/tools.js';
 import { noFaceClip } from './helpers/media_fixtures.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 test('onPath finds an executable file in a PATH folder, and not a plain file, a folder or a missing name', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'unmask-path-'));
+  const dir = tempDir('path');
   writeFileSync(join(dir, 'runme'), '#!/bin/sh\nexit 0\n');
   chmodSync(join(dir, 'runme'), 0o755);
   writeFileSync(join(dir, 'plain'), 'not executable');

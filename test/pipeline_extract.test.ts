@@ -1,16 +1,16 @@
 /** `extract` writes crops + records, resumes, and records bad inputs instead of failing the batch. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { extractAll, type ExtractRecord } from '../src/pipeline/extract.js';
 import { collectInputs } from '../src/pipeline/inputs.js';
 import * as fx from './helpers/media_fixtures.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 test('extract: crops, records, resume, error and no-face records', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'unmask-extract-'));
+  const out = tempDir('extract');
   const inputs = await collectInputs([await fx.faceClip(), fx.noFaceClip(), fx.textAsMp4()]);
   const opts = { outDir: out, sampling: { kind: 'uniform', count: 6 } as const };
   const first = await extractAll(inputs, opts);

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -14,6 +13,7 @@ import {
   type SkippedFile,
   skippedFilesNote,
 } from '../src/pipeline/inputs.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 describe('keyFromRelative', () => {
   it('joins path segments with __', () => {
@@ -49,7 +49,7 @@ describe('collectInputs', () => {
   let clips: string;
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'unmask-inputs-'));
+    root = tempDir('inputs');
     clips = join(root, 'clips');
     await mkdir(join(clips, 'sub', 'deeper'), { recursive: true });
     await mkdir(join(root, 'other'), { recursive: true });

@@ -1,14 +1,13 @@
 /** Several inputs through one Scanner at once (scan_many.ts), and the eval cache's appends under concurrency. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { ScanCache } from '../src/eval/eval_runner.js';
 import { scanMany } from '../src/pipeline/scan_many.js';
 import { Scanner } from '../src/pipeline/scanner.js';
 import type { ScanResult } from '../src/pipeline/scan_result.js';
 import * as fx from './helpers/media_fixtures.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 let scanner: Scanner;
 let inputs: string[];
@@ -77,7 +76,7 @@ test('an unexpected failure stops new scans and is thrown once the running ones 
 });
 
 test('the eval cache keeps every line whole when several scans put their results at once', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'unmask-cache-'));
+  const dir = tempDir('cache');
   const cache = await ScanCache.open(dir, 'f', {});
   const result = (i: number) => ({ schema: 'unmask.scan/1', file: `in${i}`, padding: 'x'.repeat(200_000 + i) }) as unknown as ScanResult;
   await Promise.all(Array.from({ length: 12 }, (_, i) => cache.put(`in${i}`, { size: i, mtimeMs: 1 }, result(i))));

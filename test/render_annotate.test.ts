@@ -6,8 +6,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -23,6 +21,7 @@ import { findChromium } from '../src/render/chromium.js';
 import { VERDICT_COLOURS } from '../src/render/track_overlay.js';
 import type { Box } from '../src/types.js';
 import * as fx from './helpers/media_fixtures.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 function unmask(...args: string[]) {
@@ -35,7 +34,7 @@ let scan: ScanResult;
 let scanner: Scanner;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'unmask-annotate-'));
+  dir = tempDir('annotate');
   clip = await fx.faceClip();
   scanner = await Scanner.create({ sampling: { kind: 'uniform', count: 8 } });
   scan = await scanner.scan(clip);

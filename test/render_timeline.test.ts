@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
@@ -19,6 +18,7 @@ import { hexColour, VERDICT_COLOURS } from '../src/render/track_overlay.js';
 import { seriesColour } from '../src/report/charts.js';
 import { InvalidOptionError } from '../src/util/errors.js';
 import * as fx from './helpers/media_fixtures.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 function unmask(...args: string[]) {
@@ -94,7 +94,7 @@ async function colourCount(png: string, hex: string, tol = 12): Promise<number> 
 
 let dir: string;
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'unmask-timeline-'));
+  dir = tempDir('timeline');
 });
 
 test('spec: one series per track with a point per sampled frame at its time, the three band zones, axes and title', () => {

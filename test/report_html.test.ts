@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -18,6 +17,7 @@ import { headlineEvaluations, reportCharts, writeHtmlReport } from '../src/repor
 import { findChromium } from '../src/render/chromium.js';
 import { metricRecord } from '../src/eval/evaluate.js';
 import { makeEvalResults } from './helpers/eval_results_fixture.js';
+import { tempDir } from './helpers/temp_dir.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const executablePath = findChromium();
@@ -36,7 +36,7 @@ const pageErrors: string[] = [];
 const outsideRequests: string[] = [];
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'unmask-report-'));
+  dir = tempDir('report');
   results = await makeEvalResults();
   // strings that would run script if the report did not escape them
   results.worst[0].path = HOSTILE_PATH;

@@ -5,17 +5,17 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, existsSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { mediaTools } from '../../src/media/tools.js';
 import { renderClipFromPhoto, samplePhoto } from '../../src/media/render_clip.js';
+import { tempDir } from './temp_dir.js';
 
 /** A photo of several people (face-api's demo sample1.jpg, 1920x1280, 3 faces). */
 export const facePhoto = samplePhoto;
 
-const dir = join(tmpdir(), `unmask-fixtures-${process.pid}`);
+const dir = tempDir('fixtures');
 
 function ffmpeg(args: string[]): void {
   execFileSync(mediaTools().ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });

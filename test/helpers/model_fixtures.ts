@@ -1,9 +1,9 @@
 /** Test helpers: valid manifests, model folders on disk, and synthetic face crops. */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FaceCrop, Keypoints } from '../../src/types.js';
 import { tinyOnnxModel, type TinyModelOptions } from './tiny_onnx.js';
+import { tempDir as newTempDir } from './temp_dir.js';
 
 /** A manifest object that passes the schema; `size` 4, ImageNet-like normalisation. */
 export function validManifestJson(): Record<string, any> {
@@ -21,9 +21,9 @@ export function validManifestJson(): Record<string, any> {
   };
 }
 
-/** A fresh temporary folder. */
-export function tempDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'unmask-models-'));
+/** A fresh temporary folder (removed when the test process exits). */
+export async function tempDir(): Promise<string> {
+  return newTempDir('models');
 }
 
 /**
