@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import * as ort from 'onnxruntime-node';
+import { ort } from '../src/models/ort_runtime.js';
 import sharp from 'sharp';
 import { BlazeFaceDetector, blazeFaceModelPath, planPasses, trimmedView } from '../src/faces/blazeface.js';
 import { deriveBlazeFaceGraph, UnknownBlazeFaceGraphError } from '../src/faces/blazeface_graph.js';

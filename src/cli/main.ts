@@ -25,4 +25,13 @@ program.addCommand(exportModelCommand());
 program.addCommand(reportCommand());
 program.addCommand(modelsCommand());
 
+// Ctrl-C or a kill ends the process the ordinary way, so its exit hooks run: the folder of decoder
+// FIFOs is removed and a training child is stopped (Node's default for these signals skips them)
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`unmask: interrupted (${signal})\n`);
+    process.exit(code);
+  });
+}
+
 program.parseAsync(process.argv).catch(reportFatal);

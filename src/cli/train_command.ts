@@ -35,7 +35,13 @@ function passThrough(name: string, sub: 'train' | 'export', description: string)
       const py = findTrainingPython();
       const code = await new Promise<number>((res) => {
         const child = spawn(py, ['-m', 'unmask_train', sub, ...args], { cwd, stdio: 'inherit' });
-        child.on('close', (c) => res(c ?? 1));
+        // a run outlives no interrupted `unmask train` (its checkpoints per epoch stay)
+        const stop = () => child.exitCode === null && child.signalCode === null && child.kill('SIGTERM');
+        process.once('exit', stop);
+        child.on('close', (c) => {
+          process.off('exit', stop);
+          res(c ?? 1);
+        });
       });
       process.exitCode = code;
     });

@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { ort } from '../models/ort_runtime.js';
 import sharp from 'sharp';
 import type { Affine } from '../image/affine.js';
 import { applyAffine, invertAffine, scaleTranslate, warpAffineRGB } from '../image/affine.js';

@@ -4,7 +4,7 @@
  * per clip. Which windows of a track become clips is decided by the caller (see
  * src/pipeline/clip_scoring.ts); this class only packs and runs them.
  */
-import * as ort from 'onnxruntime-node';
+import { ort } from './ort_runtime.js';
 import type { FaceCrop } from '../types.js';
 import { ModelLoadError } from '../util/errors.js';
 import type { ClassifierSession } from './inference_worker.js';

@@ -2,7 +2,7 @@
  * A single-frame FAKE/REAL classifier: an ONNX model (one face crop in, one logit out) run with
  * onnxruntime-node, configured by its manifest.
  */
-import * as ort from 'onnxruntime-node';
+import { ort } from './ort_runtime.js';
 import type { FaceCrop } from '../types.js';
 import { ModelLoadError } from '../util/errors.js';
 import { loadManifest, type DecisionBand, type ModelManifest } from './manifest.js';

@@ -9,7 +9,7 @@
  * is in flight, so an idle classifier never holds a finished program open.
  */
 import { Worker } from 'node:worker_threads';
-import * as ort from 'onnxruntime-node';
+import { ort } from './ort_runtime.js';
 import type { InferenceReply, InferenceRequest, SessionSignature, WireTensor } from './inference_protocol.js';
 
 /** What the classifiers use of a session; met by ort.InferenceSession and by {@link WorkerSession}. */

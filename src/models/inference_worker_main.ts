@@ -3,7 +3,7 @@
  * `session.run` synchronously on the calling thread; here that thread is not the main one, so the
  * main thread goes on detecting and cropping faces while the classifier scores the previous batch.
  */
-import * as ort from 'onnxruntime-node';
+import { ort } from './ort_runtime.js';
 import { parentPort } from 'node:worker_threads';
 import type { InferenceReply, InferenceRequest, WireTensor } from './inference_protocol.js';
 

@@ -3,7 +3,7 @@
  * scan's thread settings, checking its signature, and reading the logit output.
  */
 import { availableParallelism } from 'node:os';
-import * as ort from 'onnxruntime-node';
+import { ort } from './ort_runtime.js';
 import { InvalidOptionError, ModelLoadError } from '../util/errors.js';
 import { isFile } from './files.js';
 import { type ClassifierSession, WorkerSession } from './inference_worker.js';
