@@ -115,6 +115,9 @@ class ExportFamiliesTest(unittest.TestCase):
         cls.tmp.cleanup()
 
     def roundtrip(self, arch: str, size: int, kind):
+        # a fixed draw of weights: unseeded, the largest relative error of xception's outputs ranged
+        # 4e-5 to 1.1e-4 from run to run on an AVX2 CPU (float32 rounding of the two runtimes), against the 1e-4 bound
+        torch.manual_seed(0)
         m = build_model(arch, size)
         randomise(m, size=size)
         path = Path(self.tmp.name) / f"{arch}.onnx"
