@@ -85,6 +85,9 @@ class QuantizeConvsTest(unittest.TestCase):
         onnx.checker.check_model(q)
         inits = {i.name: i for i in q.graph.initializer}
         self.assertEqual(inits["w1__int8"].data_type, TensorProto.INT8)
+        # 7 bits of the range, each output channel's largest weight at the top (quantize.WEIGHT_LEVELS)
+        wq = numpy_helper.to_array(inits["w1__int8"]).astype(int)
+        self.assertEqual(np.abs(wq).reshape(wq.shape[0], -1).max(axis=1).tolist(), [63] * wq.shape[0])
         self.assertNotIn("w1", inits)  # the float weights are gone
         self.assertIn("wc", inits)  # the graph-output conv keeps them
         producer = {o: n for n in q.graph.node for o in n.output}
