@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import inspect
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -157,6 +158,15 @@ const [model, inFile, shapeJson, outFile] = process.argv.slice(1);
 """
 
 
+def node_ort_env() -> Dict[str, str]:
+    """The environment for a node process that runs onnxruntime-node: its telemetry off unless the
+    user set ORT_DISABLE_TELEMETRY (as src/models/ort_runtime.ts does for the scan: since 1.29 the
+    library leaves mat-debug-<pid>.log and .ses files in the temp folder and carries an uploader)."""
+    env = dict(os.environ)
+    env.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    return env
+
+
 def _run_onnxruntime_node(path: Path, x: np.ndarray) -> Optional[List[np.ndarray]]:
     """Run with the repository's onnxruntime-node: the same runtime the TypeScript side uses."""
     node = shutil.which("node")
@@ -166,7 +176,7 @@ def _run_onnxruntime_node(path: Path, x: np.ndarray) -> Optional[List[np.ndarray
         inp, out = Path(tmp) / "in.f32", Path(tmp) / "out.json"
         inp.write_bytes(np.ascontiguousarray(x, dtype="<f4").tobytes())
         r = subprocess.run([node, "-e", _NODE_SCRIPT, str(path.resolve()), str(inp), json.dumps(list(x.shape)), str(out)],
-                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, env=node_ort_env())
         if r.returncode != 0:
             raise ExportError(f"onnxruntime-node failed: {r.stderr.strip()[-500:]}")
         return [np.asarray(o["data"], dtype=np.float32).reshape(o["dims"]) for o in json.loads(out.read_text())]

@@ -34,7 +34,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .data import load_crop_set, load_image
-from .export import REPO_ROOT
+from .export import REPO_ROOT, node_ort_env
 from .model_copy import copy_target, read_frame_export, write_copy_manifest
 
 # Weights use 7 bits of the int8 range (+-63), as onnxruntime advises for x86 CPUs without VNNI
@@ -216,7 +216,7 @@ def activation_ranges(model: onnx.ModelProto, names: Sequence[str], x: np.ndarra
         onnx.save(with_outputs(model, names), str(path))
         inp.write_bytes(np.ascontiguousarray(x, dtype="<f4").tobytes())
         r = subprocess.run([node, "-e", _NODE_RANGES, str(path), str(inp), json.dumps(list(x.shape)), str(out), json.dumps(list(names))],
-                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800)
+                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800, env=node_ort_env())
         if r.returncode != 0:
             raise QuantizeError(f"onnxruntime-node failed: {r.stderr.strip()[-500:]}")
         got = json.loads(out.read_text())
@@ -251,7 +251,7 @@ def logits(path: Path, x: np.ndarray) -> np.ndarray:
         inp, out = Path(tmp) / "in.f32", Path(tmp) / "out.f32"
         inp.write_bytes(np.ascontiguousarray(x, dtype="<f4").tobytes())
         r = subprocess.run([node, "-e", _NODE_LOGITS, str(path.resolve()), str(inp), json.dumps(list(x.shape)), str(out), first],
-                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800)
+                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800, env=node_ort_env())
         if r.returncode != 0:
             raise QuantizeError(f"onnxruntime-node failed: {r.stderr.strip()[-500:]}")
         return np.frombuffer(out.read_bytes(), dtype="<f4").copy()
