@@ -125,6 +125,13 @@ const costs = [];
 for (const p of memberPaths) costs.push(await classifierMsPerFace(p));
 const perMember = costs.length > 1 ? ` (members: ${costs.map((c) => `${c.ms.toFixed(1)} ms at ${c.size}px`).join(', ')})` : `, ${costs[0].size}px input`;
 console.log(`classifier: ${costs.reduce((a, c) => a + c.ms, 0).toFixed(1)} ms per face at batch 8${perMember} (target <= 15)`);
+if (costs.length > 1) {
+  // what a face costs in a scan: the member schedule gives most frames one member (member_schedule.ts)
+  const frames = new Set(best.frames.map((f) => f.frameIndex)).size;
+  let scheduled = 0;
+  for (let f = 0; f < frames; f++) for (const m of membersForFrame(memberSchedule, f, costs.length)) scheduled += costs[m].ms;
+  console.log(`classifier under the ${memberSchedule} schedule: ${(scheduled / frames).toFixed(1)} ms per face (the ${frames} frames with faces of a scan)`);
+}
 
 if (args.includes('--stages')) {
   const manifests = await Promise.all(memberPaths.map(async (p) => (await loadManifest(p)).manifest));
