@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { type Frame, PREVIEW_SIDE } from '../types.js';
 import { NoFramesError, UnreadableMediaError } from '../util/errors.js';
 import type { MediaInfo } from './media_info.js';
+import { decodeHeifRgba, HEIC_CODEC } from './heif_picture.js';
 import { MAX_PICTURE_PIXELS } from './picture_size.js';
 import { selectExpression } from './sampling.js';
 import { openFifo } from './fifo.js';
@@ -81,6 +82,7 @@ export interface DecodeReport {
 export async function decodeImage(info: MediaInfo): Promise<Frame> {
   // a picture larger than the scan reads whole is read scaled down (picture_size.ts)
   const read = info.readSize;
+  if (info.codec === HEIC_CODEC) return decodeHeifFrame(info);
   let data: Buffer, width: number, height: number;
   try {
     let img = sharp(info.path, { limitInputPixels: MAX_PICTURE_PIXELS }).rotate();
@@ -96,6 +98,36 @@ export async function decodeImage(info: MediaInfo): Promise<Frame> {
   }
   const toPicture = read ? { x: info.width / width, y: info.height / height } : undefined;
   return { index: 0, timeMs: 0, width, height, pixels: { format: 'rgb24', width, height, data }, ...(toPicture ? { toPicture } : {}) };
+}
+
+/**
+ * HEIF decodes of this process, one after another: each holds the whole picture as RGBA (libheif
+ * cannot decode it smaller) until it is turned into the frame, so two scans at once (`-j 2`) would
+ * hold two.
+ */
+let heifQueue: Promise<unknown> = Promise.resolve();
+
+/** A HEVC-coded HEIF picture (heif_picture.ts) as one RGB frame, scaled down like any picture read smaller. */
+async function decodeHeifFrame(info: MediaInfo): Promise<Frame> {
+  const turn = heifQueue.then(() => heifToRgb(info));
+  heifQueue = turn.catch(() => undefined);
+  const { data, width, height } = await turn;
+  const toPicture = info.readSize ? { x: info.width / width, y: info.height / height } : undefined;
+  return { index: 0, timeMs: 0, width, height, pixels: { format: 'rgb24', width, height, data }, ...(toPicture ? { toPicture } : {}) };
+}
+
+/** The picture's RGB pixels at the size it is read at. */
+async function heifToRgb(info: MediaInfo): Promise<{ data: Buffer; width: number; height: number }> {
+  let rgba: Awaited<ReturnType<typeof decodeHeifRgba>>;
+  try {
+    rgba = await decodeHeifRgba(info.path);
+  } catch (e) {
+    throw new UnreadableMediaError(info.path, (e as Error).message.split('\n')[0]);
+  }
+  let img = sharp(rgba.data, { raw: { width: rgba.width, height: rgba.height, channels: 4 }, limitInputPixels: MAX_PICTURE_PIXELS });
+  if (info.readSize) img = img.resize(info.readSize.width, info.readSize.height, { fit: 'fill' });
+  const { data, info: out } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: out.width, height: out.height };
 }
 
 /**

@@ -15,13 +15,14 @@ import {
 import { matrixForColorSpace } from '../image/yuv.js';
 import type { MediaInfo } from './media_info.js';
 import { displaySize, parsePixelAspect } from './pixel_aspect.js';
+import { HEIC_CODEC, heifPictureSize, isHevcHeif } from './heif_picture.js';
 import { pictureReadSize } from './picture_size.js';
 import { mediaTools } from './tools.js';
 
 const execFileAsync = promisify(execFile);
 
 /** Extensions scanned as still images (one frame). */
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jfif', '.png', '.webp', '.bmp', '.tif', '.tiff', '.avif']);
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jfif', '.png', '.webp', '.bmp', '.tif', '.tiff', '.avif', '.heic', '.heif']);
 const IMAGE_CODECS = new Set(['mjpeg', 'png', 'webp', 'bmp', 'jpegls', 'tiff']);
 
 interface ProbeStream {
@@ -96,6 +97,7 @@ async function probeImage(path: string): Promise<MediaInfo | undefined> {
   }
   if (!m.width || !m.height) return undefined;
   if (isAnimatedWebp(m)) return animatedWebpInfo(path, m);
+  if (isHevcHeif(m)) return heifInfo(path);
   // EXIF orientations 5-8 are rotated by 90 degrees; decodeImage applies them
   const rotated = (m.orientation ?? 1) >= 5;
   const width = rotated ? m.height : m.width, height = rotated ? m.width : m.height;
@@ -103,6 +105,17 @@ async function probeImage(path: string): Promise<MediaInfo | undefined> {
     ...stillPictureInfo(path, width, height, m.format ?? 'unknown'),
     ...((m.pages ?? 1) > 1 ? { pages: m.pages } : {}),
   };
+}
+
+/** A HEVC-coded HEIF picture (an iPhone's .heic): its size as shown, from libheif (heif_picture.ts). */
+async function heifInfo(path: string): Promise<MediaInfo> {
+  let size: Awaited<ReturnType<typeof heifPictureSize>>;
+  try {
+    size = await heifPictureSize(path);
+  } catch (e) {
+    throw new UnreadableMediaError(path, (e as Error).message.split('\n')[0]);
+  }
+  return { ...stillPictureInfo(path, size.width, size.height, HEIC_CODEC), ...(size.images > 1 ? { pages: size.images } : {}) };
 }
 
 /**

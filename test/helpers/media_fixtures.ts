@@ -3,7 +3,7 @@
  * face photo shipped inside the installed npm package @vladmandic/face-api, plus deliberately broken
  * files. Made once per process in a temp folder.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, existsSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
@@ -273,6 +273,16 @@ export function pngDeclaring(width: number, height: number): string {
 /** A copy of `path` under another name (a video named like a picture, say). */
 export function copyAs(path: string, name: string): string {
   return once(name, (out) => writeFileSync(out, readFileSync(path)));
+}
+
+/**
+ * The face photo as an iPhone-style HEIC (HEVC in HEIF), made by libheif's `heif-enc` (Debian's
+ * libheif-examples); undefined where that tool is missing.
+ */
+export function heicPhoto(): string | undefined {
+  const tool = spawnSync('heif-enc', ['--help'], { stdio: 'ignore' });
+  if (tool.error) return undefined;
+  return once('face_photo.heic', (out) => execFileSync('heif-enc', ['-q', '90', '-o', out, facePhoto()], { stdio: 'ignore' }));
 }
 
 /** The face photo's first 40% of bytes: a JPEG that ends early. */
