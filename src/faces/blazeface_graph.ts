@@ -5,9 +5,14 @@
  * and width runs the same weights over fewer pixels. The detector uses it for the whole-frame view of
  * a wide or tall frame, whose square letterbox is mostly black bands (blazeface.ts, `trimmedInput`).
  */
-import onnxProto from 'onnx-proto';
+import { createRequire } from 'node:module';
+import type onnxProto from 'onnx-proto';
 
-const { onnx } = onnxProto;
+/** onnx-proto (protobufjs), loaded when a graph is first derived: at start-up it cost every process about 35 ms. */
+let proto: typeof onnxProto.onnx | undefined;
+function onnxMessages(): typeof onnxProto.onnx {
+  return (proto ??= (createRequire(import.meta.url)('onnx-proto') as typeof onnxProto).onnx);
+}
 
 /** The total stride of the model's coarsest layer: derived sides must be multiples of it. */
 export const BLAZEFACE_CELL = 32;
@@ -49,6 +54,7 @@ export function deriveBlazeFaceGraph(model: Uint8Array, height: number, width: n
   for (const side of [height, width]) {
     if (!Number.isInteger(side) || side <= 0 || side % BLAZEFACE_CELL !== 0) throw new RangeError(`BlazeFace input sides must be positive multiples of ${BLAZEFACE_CELL}, got ${height}x${width}`);
   }
+  const onnx = onnxMessages();
   const m = onnx.ModelProto.decode(model);
   const g = m.graph;
   if (!g) throw new UnknownBlazeFaceGraphError('the ONNX file has no graph');
