@@ -7,6 +7,8 @@ import { openFrames } from '../src/media/frame_source.js';
 import { MAX_PICTURE_PIXELS, pictureReadSize, SCAN_PICTURE_PIXELS } from '../src/media/picture_size.js';
 import { probeMedia } from '../src/media/probe.js';
 import { analyzeFaces } from '../src/pipeline/face_analysis.js';
+import { faceThumbnail } from '../src/eval/thumbnails.js';
+import { meanAbsDiff } from './helpers/frame_compare.js';
 import { UnmaskError } from '../src/util/errors.js';
 import * as fx from './helpers/media_fixtures.js';
 
@@ -99,4 +101,25 @@ test('a picture of the scan size or less is read as stored, with no warning', as
   for await (const f of (await openFrames(fx.facePhoto())).frames) {
     assert.deepEqual([f.width, f.height, f.toPicture], [meta.width, meta.height, undefined]);
   }
+});
+
+test('a face thumbnail of a picture read scaled down shows the face its box names', async () => {
+  const big = await fx.bigFacePhoto();
+  const detector = await BlazeFaceDetector.load();
+  let box;
+  try {
+    box = (await analyzeFaces(fx.facePhoto(), detector)).crops[0].detection.box;
+  } finally {
+    await detector.dispose();
+  }
+  const pixels = async (uri: string | undefined) => sharp(Buffer.from(uri!.split(',')[1], 'base64')).raw().toBuffer();
+  const inPhoto = await pixels(await faceThumbnail(fx.facePhoto(), 0, box));
+  // the same face, boxed in the 6300x4200 picture's own pixels
+  const s = 6300 / 1920;
+  const inBig = await pixels(await faceThumbnail(big, 0, { x: box.x * s, y: box.y * s, width: box.width * s, height: box.height * s }));
+  const d = meanAbsDiff(inBig, inPhoto);
+  assert.ok(d < 6, `mean abs difference ${d}`);
+  // a box left in the scaled frame's pixels would show another part of the picture
+  const wrong = await pixels(await faceThumbnail(big, 0, { x: box.x * s * (6000 / 6300), y: box.y * s * (4000 / 4200), width: box.width * s, height: box.height * s }));
+  assert.ok(meanAbsDiff(wrong, inPhoto) > 2 * d, `mis-scaled box: ${meanAbsDiff(wrong, inPhoto)} against ${d}`);
 });

@@ -1,11 +1,13 @@
 /**
  * Face thumbnails for the worst-scored videos: one frame grabbed by ffmpeg at the face's time
  * (input seeking, so a frame near the end of a long video costs no more than one near the start),
- * the face box plus a margin cut out with sharp, a small JPEG as a data URI.
+ * or a still picture read as the scan reads it, the face box plus a margin cut out with sharp, a
+ * small JPEG as a data URI.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { decodeImage } from '../media/decode.js';
 import { displayChain } from '../media/display_chain.js';
 import { probeMedia } from '../media/probe.js';
 import { mediaTools } from '../media/tools.js';
@@ -29,18 +31,24 @@ export function thumbnailRegion(box: Box, width: number, height: number): { left
 }
 
 /**
- * The frame shown at `timeMs` as encoded bytes, or undefined if it cannot be read. At time 0 the
- * input may be a still image: sharp reads it first, turned by its EXIF orientation as the scanner
- * does (decodeImage), so the face box fits; ffmpeg reads everything else.
+ * A still picture as the scan read it (decodeImage: turned by its EXIF orientation, HEIC decoded by
+ * libheif, a large one scaled down), with the scale from the picture's pixels, where boxes are, to
+ * its own; undefined for anything that is not a still picture.
  */
-async function grabFrame(path: string, timeMs: number): Promise<Buffer | undefined> {
-  if (timeMs <= 0) {
-    try {
-      return await sharp(path).rotate().png().toBuffer();
-    } catch {
-      // not an image: a video's first frame
-    }
+async function readPicture(path: string): Promise<{ png: Buffer; toFrame: { x: number; y: number } } | undefined> {
+  try {
+    const info = await probeMedia(path);
+    if (info.kind !== 'image' || info.frameTimesMs) return undefined;
+    const f = await decodeImage(info);
+    const png = await sharp(f.pixels.data, { raw: { width: f.width, height: f.height, channels: 3 } }).png().toBuffer();
+    return { png, toFrame: { x: 1 / (f.toPicture?.x ?? 1), y: 1 / (f.toPicture?.y ?? 1) } };
+  } catch {
+    return undefined;
   }
+}
+
+/** The frame shown at `timeMs` of a video as encoded bytes, or undefined if it cannot be read. */
+async function grabFrame(path: string, timeMs: number): Promise<Buffer | undefined> {
   // `-ss 0` before a still image input makes ffmpeg output nothing, so seek only when needed
   const seek = timeMs > 0 ? ['-ss', (timeMs / 1000).toFixed(3)] : [];
   try {
@@ -60,13 +68,16 @@ async function grabFrame(path: string, timeMs: number): Promise<Buffer | undefin
  * cannot be grabbed.
  */
 export async function faceThumbnail(path: string, timeMs: number, box: Box, size = THUMBNAIL_SIZE): Promise<string | undefined> {
-  const png = await grabFrame(path, timeMs);
+  const picture = timeMs <= 0 ? await readPicture(path) : undefined;
+  const png = picture?.png ?? (await grabFrame(path, timeMs));
   if (!png) return undefined;
+  const s = picture?.toFrame ?? { x: 1, y: 1 };
   const img = sharp(png);
   const { width, height } = await img.metadata();
   if (!width || !height) return undefined;
+  const inFrame = { x: box.x * s.x, y: box.y * s.y, width: box.width * s.x, height: box.height * s.y };
   const jpeg = await img
-    .extract(thumbnailRegion(box, width, height))
+    .extract(thumbnailRegion(inFrame, width, height))
     .resize(size, size, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
     .jpeg({ quality: 80 })
     .toBuffer();
