@@ -6,14 +6,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import sharp from 'sharp';
 import { faceThumbnail } from '../src/eval/thumbnails.js';
 import { canToneMap, displayChain, displaySteps, isHdr, toneMapFilter } from '../src/media/display_chain.js';
 import { frameLayout } from '../src/media/decode.js';
 import type { MediaInfo } from '../src/media/media_info.js';
 import { probeMedia } from '../src/media/probe.js';
 import { mediaTools } from '../src/media/tools.js';
-import { firstFrameRgb, meanAbsDiff } from './helpers/frame_compare.js';
+import { firstFrameRgb, meanAbsDiff, thumbnailPixels } from './helpers/frame_compare.js';
 import * as fx from './helpers/media_fixtures.js';
 
 // the (dark) SDR picture against itself through 10-bit HDR and back differs by under a level on
@@ -77,9 +76,8 @@ describe('HDR video', { skip: canToneMap() ? false : 'this ffmpeg has no zscale 
 
   it("a face thumbnail is cut from the tone-mapped frame", async () => {
     const box = { x: 300, y: 150, width: 220, height: 260 };
-    const pixels = async (uri: string | undefined) => sharp(Buffer.from(uri!.split(',')[1], 'base64')).raw().toBuffer();
-    const sdr = await pixels(await faceThumbnail(fx.pixelAspectClip('square'), 0, box));
-    const d = meanAbsDiff(await pixels(await faceThumbnail(fx.hdrClip('hlg'), 0, box)), sdr);
+    const sdr = await thumbnailPixels(await faceThumbnail(fx.pixelAspectClip('square'), 0, box));
+    const d = meanAbsDiff(await thumbnailPixels(await faceThumbnail(fx.hdrClip('hlg'), 0, box)), sdr);
     assert.ok(d < SAME_PICTURE, `mean difference ${d.toFixed(2)} levels`);
     assert.equal(displayChain(await probeMedia(fx.pixelAspectClip('square'))), undefined);
   });

@@ -1,14 +1,13 @@
 /** iPhone pictures: HEIF coded with HEVC, which sharp cannot decode, decoded by libheif (WebAssembly). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import sharp from 'sharp';
 import { BlazeFaceDetector } from '../src/faces/blazeface.js';
 import { openFrames } from '../src/media/frame_source.js';
 import { HEIC_CODEC } from '../src/media/heif_picture.js';
 import { probeMedia } from '../src/media/probe.js';
 import { analyzeFaces } from '../src/pipeline/face_analysis.js';
 import { faceThumbnail } from '../src/eval/thumbnails.js';
-import { meanAbsDiff } from './helpers/frame_compare.js';
+import { firstFaceBox, meanAbsDiff, thumbnailPixels } from './helpers/frame_compare.js';
 import { isMediaPath } from '../src/pipeline/inputs.js';
 import { UnmaskError } from '../src/util/errors.js';
 import * as fx from './helpers/media_fixtures.js';
@@ -48,16 +47,7 @@ test('a text file named .heic -> UNREADABLE_MEDIA, one line', async () => {
 });
 
 test('a HEIC picture gets face thumbnails, cut from the picture the scan read', { skip }, async () => {
-  const detector = await BlazeFaceDetector.load();
-  let box;
-  try {
-    box = (await analyzeFaces(fx.facePhoto(), detector)).crops[0].detection.box;
-  } finally {
-    await detector.dispose();
-  }
-  const pixels = async (uri: string | undefined) => sharp(Buffer.from(uri!.split(',')[1], 'base64')).raw().toBuffer();
-  const fromHeic = await faceThumbnail(heic!, 0, box);
-  assert.ok(fromHeic, 'no thumbnail');
-  const d = meanAbsDiff(await pixels(fromHeic), await pixels(await faceThumbnail(fx.facePhoto(), 0, box)));
+  const box = await firstFaceBox(fx.facePhoto());
+  const d = meanAbsDiff(await thumbnailPixels(await faceThumbnail(heic!, 0, box)), await thumbnailPixels(await faceThumbnail(fx.facePhoto(), 0, box)));
   assert.ok(d < 6, `mean abs difference ${d}`);
 });

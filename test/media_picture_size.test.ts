@@ -8,7 +8,7 @@ import { MAX_PICTURE_PIXELS, pictureReadSize, SCAN_PICTURE_PIXELS } from '../src
 import { probeMedia } from '../src/media/probe.js';
 import { analyzeFaces } from '../src/pipeline/face_analysis.js';
 import { faceThumbnail } from '../src/eval/thumbnails.js';
-import { meanAbsDiff } from './helpers/frame_compare.js';
+import { firstFaceBox, meanAbsDiff, thumbnailPixels } from './helpers/frame_compare.js';
 import { UnmaskError } from '../src/util/errors.js';
 import * as fx from './helpers/media_fixtures.js';
 
@@ -105,21 +105,14 @@ test('a picture of the scan size or less is read as stored, with no warning', as
 
 test('a face thumbnail of a picture read scaled down shows the face its box names', async () => {
   const big = await fx.bigFacePhoto();
-  const detector = await BlazeFaceDetector.load();
-  let box;
-  try {
-    box = (await analyzeFaces(fx.facePhoto(), detector)).crops[0].detection.box;
-  } finally {
-    await detector.dispose();
-  }
-  const pixels = async (uri: string | undefined) => sharp(Buffer.from(uri!.split(',')[1], 'base64')).raw().toBuffer();
-  const inPhoto = await pixels(await faceThumbnail(fx.facePhoto(), 0, box));
+  const box = await firstFaceBox(fx.facePhoto());
+  const inPhoto = await thumbnailPixels(await faceThumbnail(fx.facePhoto(), 0, box));
   // the same face, boxed in the 6300x4200 picture's own pixels
   const s = 6300 / 1920;
-  const inBig = await pixels(await faceThumbnail(big, 0, { x: box.x * s, y: box.y * s, width: box.width * s, height: box.height * s }));
+  const inBig = await thumbnailPixels(await faceThumbnail(big, 0, { x: box.x * s, y: box.y * s, width: box.width * s, height: box.height * s }));
   const d = meanAbsDiff(inBig, inPhoto);
   assert.ok(d < 6, `mean abs difference ${d}`);
   // a box left in the scaled frame's pixels would show another part of the picture
-  const wrong = await pixels(await faceThumbnail(big, 0, { x: box.x * s * (6000 / 6300), y: box.y * s * (4000 / 4200), width: box.width * s, height: box.height * s }));
+  const wrong = await thumbnailPixels(await faceThumbnail(big, 0, { x: box.x * s * (6000 / 6300), y: box.y * s * (4000 / 4200), width: box.width * s, height: box.height * s }));
   assert.ok(meanAbsDiff(wrong, inPhoto) > 2 * d, `mis-scaled box: ${meanAbsDiff(wrong, inPhoto)} against ${d}`);
 });

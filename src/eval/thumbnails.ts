@@ -6,9 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { decodeImage } from '../media/decode.js';
 import { displayChain } from '../media/display_chain.js';
+import type { MediaInfo } from '../media/media_info.js';
 import { probeMedia } from '../media/probe.js';
 import { mediaTools } from '../media/tools.js';
 import type { Box } from '../types.js';
@@ -30,36 +31,43 @@ export function thumbnailRegion(box: Box, width: number, height: number): { left
   return { left, top, width: Math.max(1, right - left), height: Math.max(1, bottom - top) };
 }
 
+/** What a thumbnail is cut from: the frame as sharp input, its size, and the scale from the picture's pixels (where boxes are) to its own. */
+interface ThumbnailSource {
+  img: Sharp;
+  width: number;
+  height: number;
+  toFrame: { x: number; y: number };
+}
+
 /**
- * A still picture as the scan read it (decodeImage: turned by its EXIF orientation, HEIC decoded by
- * libheif, a large one scaled down), with the scale from the picture's pixels, where boxes are, to
- * its own; undefined for anything that is not a still picture.
+ * The frame shown at `timeMs`: a still picture read as the scan reads it (decodeImage: turned by its
+ * EXIF orientation, HEIC decoded by libheif, a large one scaled down), a video's frame grabbed by
+ * ffmpeg; undefined if it cannot be read.
  */
-async function readPicture(path: string): Promise<{ png: Buffer; toFrame: { x: number; y: number } } | undefined> {
+async function thumbnailSource(path: string, timeMs: number): Promise<ThumbnailSource | undefined> {
   try {
     const info = await probeMedia(path);
-    if (info.kind !== 'image' || info.frameTimesMs) return undefined;
-    const f = await decodeImage(info);
-    const png = await sharp(f.pixels.data, { raw: { width: f.width, height: f.height, channels: 3 } }).png().toBuffer();
-    return { png, toFrame: { x: 1 / (f.toPicture?.x ?? 1), y: 1 / (f.toPicture?.y ?? 1) } };
+    if (info.kind === 'image') {
+      const f = await decodeImage(info);
+      const img = sharp(f.pixels.data, { raw: { width: f.width, height: f.height, channels: 3 } });
+      return { img, width: f.width, height: f.height, toFrame: { x: 1 / (f.toPicture?.x ?? 1), y: 1 / (f.toPicture?.y ?? 1) } };
+    }
+    const png = await grabFrame(info, timeMs);
+    const { width, height } = await sharp(png).metadata();
+    return width && height ? { img: sharp(png), width, height, toFrame: { x: 1, y: 1 } } : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The frame shown at `timeMs` of a video as encoded bytes, or undefined if it cannot be read. */
-async function grabFrame(path: string, timeMs: number): Promise<Buffer | undefined> {
-  // `-ss 0` before a still image input makes ffmpeg output nothing, so seek only when needed
+/** A video's frame at `timeMs` as PNG bytes, as the scan saw it (deinterlaced, tone-mapped, square pixels where the video needs it). */
+async function grabFrame(info: MediaInfo, timeMs: number): Promise<Buffer> {
+  // `-ss 0` makes ffmpeg output nothing for some inputs, so seek only when needed
   const seek = timeMs > 0 ? ['-ss', (timeMs / 1000).toFixed(3)] : [];
-  try {
-    // the frame as the scan saw it (deinterlaced, tone-mapped, square pixels where the video needs it)
-    const display = displayChain(await probeMedia(path));
-    const args = ['-hide_banner', '-loglevel', 'error', ...seek, '-i', path, '-frames:v', '1', ...(display ? ['-vf', display] : []), '-f', 'image2pipe', '-vcodec', 'png', '-'];
-    const { stdout } = await execFileAsync(mediaTools().ffmpeg, args, { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
-    return stdout.length ? stdout : undefined;
-  } catch {
-    return undefined;
-  }
+  const display = displayChain(info);
+  const args = ['-hide_banner', '-loglevel', 'error', ...seek, '-i', info.path, '-frames:v', '1', ...(display ? ['-vf', display] : []), '-f', 'image2pipe', '-vcodec', 'png', '-'];
+  const { stdout } = await execFileAsync(mediaTools().ffmpeg, args, { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
+  return stdout;
 }
 
 /**
@@ -68,16 +76,12 @@ async function grabFrame(path: string, timeMs: number): Promise<Buffer | undefin
  * cannot be grabbed.
  */
 export async function faceThumbnail(path: string, timeMs: number, box: Box, size = THUMBNAIL_SIZE): Promise<string | undefined> {
-  const picture = timeMs <= 0 ? await readPicture(path) : undefined;
-  const png = picture?.png ?? (await grabFrame(path, timeMs));
-  if (!png) return undefined;
-  const s = picture?.toFrame ?? { x: 1, y: 1 };
-  const img = sharp(png);
-  const { width, height } = await img.metadata();
-  if (!width || !height) return undefined;
+  const src = await thumbnailSource(path, timeMs);
+  if (!src) return undefined;
+  const s = src.toFrame;
   const inFrame = { x: box.x * s.x, y: box.y * s.y, width: box.width * s.x, height: box.height * s.y };
-  const jpeg = await img
-    .extract(thumbnailRegion(inFrame, width, height))
+  const jpeg = await src.img
+    .extract(thumbnailRegion(inFrame, src.width, src.height))
     .resize(size, size, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
     .jpeg({ quality: 80 })
     .toBuffer();

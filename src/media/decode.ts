@@ -80,9 +80,9 @@ export interface DecodeReport {
  * truncated JPEG's missing rows with grey and say nothing.
  */
 export async function decodeImage(info: MediaInfo): Promise<Frame> {
+  if (info.codec === HEIC_CODEC) return decodeHeifFrame(info);
   // a picture larger than the scan reads whole is read scaled down (picture_size.ts)
   const read = info.readSize;
-  if (info.codec === HEIC_CODEC) return decodeHeifFrame(info);
   let data: Buffer, width: number, height: number;
   try {
     let img = sharp(info.path, { limitInputPixels: MAX_PICTURE_PIXELS }).rotate();
@@ -96,7 +96,12 @@ export async function decodeImage(info: MediaInfo): Promise<Frame> {
     ({ width, height } = read ?? info);
     data = await decodeImageWithFfmpeg(info, width, height, sharpError);
   }
-  const toPicture = read ? { x: info.width / width, y: info.height / height } : undefined;
+  return pictureFrame(info, data, width, height);
+}
+
+/** A still picture's one frame, of `width` x `height` RGB, with the scale back to the picture's own pixels when it was read smaller. */
+function pictureFrame(info: MediaInfo, data: Buffer, width: number, height: number): Frame {
+  const toPicture = info.readSize ? { x: info.width / width, y: info.height / height } : undefined;
   return { index: 0, timeMs: 0, width, height, pixels: { format: 'rgb24', width, height, data }, ...(toPicture ? { toPicture } : {}) };
 }
 
@@ -112,8 +117,7 @@ async function decodeHeifFrame(info: MediaInfo): Promise<Frame> {
   const turn = heifQueue.then(() => heifToRgb(info));
   heifQueue = turn.catch(() => undefined);
   const { data, width, height } = await turn;
-  const toPicture = info.readSize ? { x: info.width / width, y: info.height / height } : undefined;
-  return { index: 0, timeMs: 0, width, height, pixels: { format: 'rgb24', width, height, data }, ...(toPicture ? { toPicture } : {}) };
+  return pictureFrame(info, data, width, height);
 }
 
 /** The picture's RGB pixels at the size it is read at. */
