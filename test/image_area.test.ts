@@ -6,6 +6,7 @@ import { warpAffine } from '../src/image/warp.js';
 import { scaleTranslate, warpAffineRGB } from '../src/image/affine.js';
 import { clampByte, YUV_COEFFICIENTS, yuv420Bytes, yuv420ToRgb, yuvPlanes } from '../src/image/yuv.js';
 import type { YuvImage } from '../src/types.js';
+import { imageKernels } from '../src/image/image_kernels.js';
 
 test('taps: weights cover the output pixel exactly, less where it leaves the source', () => {
   const t = areaTaps(4, 2.5, 0, 10);
@@ -150,4 +151,29 @@ test('warps give the same pixels whatever ran before them (their float planes ar
   assert.deepEqual([...areaWarpYuv420(small, scaleTranslate(1 / 2.5, 500, 500), 14, 12)], new Array(14 * 12 * 3).fill(0));
   assert.deepEqual(areaWarpYuv420(small, smallMap, 14, 12), first);
   assert.deepEqual(areaWarpRGB(yuv420ToRgb(small), 40, 30, smallMap, 14, 12), firstRgb);
+});
+
+test('a picture larger than one band of rows is averaged band by band, as the definition says, in bounded memory', () => {
+  // 4000 x 2000 RGB is 24 MB of rows: the kernels copy it in bands of about 4 MB
+  const w = 4000, h = 2000;
+  const src = Buffer.alloc(w * h * 3);
+  let s = 3;
+  for (let i = 0; i < src.length; i += 97) src.fill((s = (s * 1103515245 + 12345) >>> 0) >>> 24, i, Math.min(i + 97, src.length));
+  const outW = 120, outH = 70;
+  const map = scaleTranslate(1 / 33.5, -40, -30); // partly outside on the left and at the top
+  const out = areaWarpRGB(src, w, h, map, outW, outH);
+  const tx = areaTaps(outW, map[0], map[2], w), ty = areaTaps(outH, map[4], map[5], h);
+  let worst = 0;
+  for (let v = 0; v < outH; v++)
+    for (let u = 0; u < outW; u++)
+      for (let c = 0; c < 3; c++) {
+        let acc = 0;
+        for (let j = 0; j < ty.count[v]; j++)
+          for (let i = 0; i < tx.count[u]; i++)
+            acc += ty.weights[v * ty.maxTaps + j] * tx.weights[u * tx.maxTaps + i] * src[((ty.first[v] + j) * w + tx.first[u] + i) * 3 + c];
+        worst = Math.max(worst, Math.abs(out[(v * outW + u) * 3 + c] - clampByte(acc)));
+      }
+  assert.ok(worst <= 1, `max diff ${worst}`);
+  const kernelBytes = imageKernels().memory.memory.buffer.byteLength;
+  assert.ok(kernelBytes < 12 << 20, `the kernels' memory grew to ${(kernelBytes / 2 ** 20).toFixed(1)} MB`);
 });
