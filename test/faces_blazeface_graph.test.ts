@@ -115,3 +115,24 @@ test('the detector finds the same faces in a wide frame as in the photo itself',
     await detector.dispose();
   }
 });
+
+test('prepareForFrames opens the trimmed view a frame of that shape is detected on, before its first frame', async () => {
+  const detector = await BlazeFaceDetector.load();
+  try {
+    assert.deepEqual(detector.viewSizes, ['256x256']);
+    await detector.prepareForFrames(1000, 900); // near-square: the square view, nothing to derive
+    assert.deepEqual(detector.viewSizes, ['256x256']);
+    await detector.prepareForFrames(1920, 1080);
+    await detector.prepareForFrames(1080, 1920);
+    assert.deepEqual(detector.viewSizes, ['256x256', '192x256', '256x192']);
+    // a 16:9 frame and a 9:16 one are then detected on those views: no session opens during detection
+    for (const [w, h] of [[1280, 720], [720, 1280]]) {
+      const pic = await widePicture(1, w, h);
+      const faces = await detector.detect({ index: 0, timeMs: 0, width: w, height: h, pixels: { format: 'rgb24', ...pic } });
+      assert.ok(faces.length >= 2, `${w}x${h}: faces found`);
+    }
+    assert.deepEqual(detector.viewSizes, ['256x256', '192x256', '256x192']);
+  } finally {
+    await detector.dispose();
+  }
+});

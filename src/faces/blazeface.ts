@@ -199,6 +199,24 @@ export class BlazeFaceDetector {
     return look.faces;
   }
 
+  /** Input sizes (`HxW`) of the model sessions opened or being opened so far: the square one first. */
+  get viewSizes(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /**
+   * Derives, ahead of the first frame, the trimmed whole-frame view's graph that frames of this
+   * aspect ratio are detected on (nothing to do for near-square ones). Deriving one and opening its
+   * session took about 0.2 s of a scan's first frame; a caller that has time to spare, such as
+   * Scanner.create while the classifiers load, can spend it here instead.
+   */
+  async prepareForFrames(width: number, height: number): Promise<void> {
+    const plan = planPasses(width, height);
+    if (plan.tiles.length === 0) return;
+    const v = trimmedView(plan.whole.map, width, height);
+    await this.session(v.height, v.width);
+  }
+
   async dispose(): Promise<void> {
     const sessions = await Promise.all(this.sessions.values());
     this.sessions.clear();

@@ -98,6 +98,14 @@ function releaseWorker(w: PooledWorker): void {
   idle.push(w);
 }
 
+/**
+ * Starts a reading thread ahead of the first decode and leaves it idle in the pool (starting one took
+ * about 50 ms of a scan's first frames). Does nothing when one is idle already.
+ */
+export function prewarmFrameReader(): void {
+  if (idle.length === 0) releaseWorker(acquireWorker());
+}
+
 /** Frames from the read end of a FIFO, read by a pooled worker thread. */
 export function readFramesFromFifo(fd: number, layout: StackedLayout, matrix: YuvMatrix, maxAhead: number): FrameReader {
   const w = acquireWorker();

@@ -10,6 +10,8 @@ import { type CropOptions, DEFAULT_CROP_OPTIONS } from '../faces/crop.js';
 import type { FaceDetectorOptions } from '../faces/face_detector_options.js';
 import type { TrackerOptions } from '../faces/tracker.js';
 import { displaySteps } from '../media/display_chain.js';
+import { prewarmFrameReader } from '../media/frame_reader.js';
+import { mediaTools } from '../media/tools.js';
 import { DEFAULT_SAMPLING, type SamplingPolicy } from '../media/sampling.js';
 import type { Ensemble } from '../models/ensemble.js';
 import { DEFAULT_MEMBER_SCHEDULE, MEMBER_SCHEDULES, type MemberSchedule, membersForFrame } from '../models/member_schedule.js';
@@ -98,6 +100,28 @@ export function scanCropOptions(members: readonly ModelManifest[]): CropOptions 
   };
 }
 
+/** Frame sizes whose detector views are derived before the first scan: 16:9, landscape and portrait (most videos). */
+const WARM_FRAME_SIZES: readonly [number, number][] = [
+  [1920, 1080],
+  [1080, 1920],
+];
+
+/**
+ * A first scan's one-off costs, paid while the classifiers load: finding ffmpeg (it runs `ffmpeg
+ * -version`), a frame-reading thread, and the detector's views of 16:9 frames. Measured on the
+ * bench clip, they held back the first frame of a CLI scan by about 0.5 s. Failures are left for
+ * the scan to meet and report as it always did (a missing ffmpeg is an error of that input).
+ */
+async function warmUp(detector: BlazeFaceDetector): Promise<void> {
+  try {
+    mediaTools();
+  } catch {
+    // reported by the scan that needs the tools
+  }
+  prewarmFrameReader();
+  await Promise.all(WARM_FRAME_SIZES.map(([w, h]) => detector.prepareForFrames(w, h)));
+}
+
 export class Scanner {
   private constructor(
     readonly options: ScanOptions,
@@ -113,7 +137,20 @@ export class Scanner {
       throw new InvalidOptionError(`member schedule must be one of ${MEMBER_SCHEDULES.join(', ')}, got '${opt.memberSchedule}'`);
     }
     const manifests = await Promise.all((opt.models.length ? opt.models : [undefined]).map((m) => resolveModel(m)));
-    const scorer = await ScanModels.load(manifests, { intraOpNumThreads: opt.threads });
+    // the classifiers load in the inference worker; the main thread meanwhile loads the detector and
+    // does the first scan's one-off set-up (warmUp)
+    const [loaded, found] = await Promise.allSettled([
+      ScanModels.load(manifests, { intraOpNumThreads: opt.threads }),
+      BlazeFaceDetector.load({ ...opt.detector }).then(async (d) => {
+        await warmUp(d);
+        return d;
+      }),
+    ]);
+    if (loaded.status === 'rejected' || found.status === 'rejected') {
+      await Promise.all([loaded.status === 'fulfilled' && loaded.value.dispose(), found.status === 'fulfilled' && found.value.dispose()]);
+      throw loaded.status === 'rejected' ? loaded.reason : (found as PromiseRejectedResult).reason;
+    }
+    const scorer = loaded.value, detector = found.value;
     const members = scorer.manifests;
     const first = members[0];
     for (const m of members) {
@@ -123,7 +160,6 @@ export class Scanner {
     // clip models want consecutive frames: their manifest's policy unless the caller chose one
     opt.sampling = options.sampling ?? scorer.preferredSampling ?? DEFAULT_SAMPLING;
     const crop = scanCropOptions(members);
-    const detector = await BlazeFaceDetector.load({ ...opt.detector });
     return new Scanner(opt, detector, scorer, crop);
   }
 
