@@ -111,7 +111,7 @@ describe('ensemble manifest', () => {
       }));
       assert.deepEqual(scan.frames!.weighting.map((w) => [w.weight, w.bias]), [[3, 0.25], [-0.5, 0.25], [1, 0]]);
       assert.deepEqual(scan.frames!.band, scan.band, 'the scanner\'s frame ensemble carries the same weights and bands');
-      const mixed = scan.ensembleLogits([za, zb, zc], [0, 1]);
+      const mixed = scan.plan.ensembleLogits([za, zb, zc], [0, 1]);
       assert.ok(Math.abs(mixed[0] - (3 * za[0] + 0.25 + (-0.5 * zb[0] + 0.25) + zc[0]) / 3) < 1e-5);
       const cBand = (await loadManifest(c)).manifest.decision;
       assert.ok(Math.abs(scan.band.realBelow - (0.2 + 0.2 + cBand.realBelow) / 3) < 1e-12 && Math.abs(scan.band.fakeAbove - (0.9 + 0.9 + cBand.fakeAbove) / 3) < 1e-12);

@@ -15,10 +15,19 @@ export function demoCommand(): Command {
       const out = o.out ?? join(await mkdtemp(join(tmpdir(), 'unmask-demo-')), 'three_people.mp4');
       const photo = samplePhoto(1);
       process.stdout.write(`rendering ${out} from ${photo} ...\n`);
-      await renderClipFromPhoto(photo, out);
-      const scanner = await Scanner.create();
+      // the models load while ffmpeg renders the clip
+      const opening = Scanner.open();
+      opening.catch(() => undefined); // its failure is met below, after the render
+      try {
+        await renderClipFromPhoto(photo, out);
+      } catch (e) {
+        await opening.then((s) => s.dispose(), () => undefined);
+        throw e;
+      }
+      const scanner = await opening;
       try {
         const r = await scanner.scan(out);
+        await scanner.ready;
         process.stdout.write(`${formatTable([r])}\n`);
         process.stdout.write(`(real people, so REAL is the right answer; scan your own files with: unmask scan <video|image|dir>)\n`);
       } finally {

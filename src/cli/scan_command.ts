@@ -42,7 +42,8 @@ export function scanCommand(): Command {
       if (!inputs.length) throw new InvalidOptionError(`no video or image files found in ${paths.join(', ')}${note ? ` (${note})` : ''}`);
       if (note) process.stderr.write(`unmask: ${note}\n`);
       checkScanVisuals(o, inputs.length);
-      const scanner = await Scanner.create({
+      // open, not create: the first input is probed, decoded and detected while the classifiers load
+      const scanner = await Scanner.open({
         models: o.model,
         sampling: o.sample === undefined ? undefined : parseSampling(o.sample),
         strategy: o.strategy,
@@ -79,6 +80,8 @@ export function scanCommand(): Command {
             },
           },
         );
+        // models that failed to load fail the command, even when no input got as far as classifying
+        await scanner.ready;
       } finally {
         bar.stop();
         await Promise.all([scanner.dispose(), explainer?.dispose()]);

@@ -29,6 +29,15 @@ function makeBatch(): boolean {
   return true;
 }
 
+/** Makes the first batch of FIFOs ahead of the first decode (Scanner.create, while models load). */
+export function prewarmFifos(): void {
+  try {
+    if (ready.length === 0) makeBatch();
+  } catch {
+    // openFifo tries again, and falls back to a pipe
+  }
+}
+
 /**
  * A FIFO's two ends, both open: `write` to give ffmpeg as its stdout, `read` (blocking) for the
  * reader; undefined where `mkfifo` is missing (Windows) or fails. Both are opened before ffmpeg

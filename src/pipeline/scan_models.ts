@@ -8,7 +8,7 @@ import { ClipClassifier } from '../models/clip_classifier.js';
 import { meanBand } from '../aggregate/verdict.js';
 import { Ensemble } from '../models/ensemble.js';
 import { combineMembers } from '../models/member_combine.js';
-import { expandEnsembleManifestsNamed, type MemberWeighting } from '../models/ensemble_manifest.js';
+import { type ExpandedModel, expandEnsembleManifestsNamed } from '../models/ensemble_manifest.js';
 import { loadManifest, type DecisionBand, type ModelManifest } from '../models/manifest.js';
 import { parseSampling, type SamplingPolicy } from '../media/sampling.js';
 import type { FaceCrop } from '../types.js';
@@ -21,60 +21,52 @@ export interface ScanModelsOptions {
 
 type Slot = { kind: 'frame' | 'clip'; index: number };
 
-export class ScanModels {
+/**
+ * A scan's models as their manifests describe them, before any session is opened: which members, in
+ * which order, how they are weighted and banded, and which frames clip models ask for. Enough to plan
+ * a scan, so a scanner can start decoding while the sessions open (Scanner.open).
+ */
+export class ScanModelsPlan {
   private constructor(
-    /** Frame members as one ensemble, or null when every model is a clip model. */
-    readonly frames: Ensemble | null,
-    readonly clips: readonly ClipClassifier[],
-    private readonly order: readonly Slot[],
-    /** Per model, in the given order: how it counts in the mean, and its stacked ensemble's band. */
-    private readonly weighting: readonly MemberWeighting[],
-    private readonly bandOverrides: readonly (DecisionBand | undefined)[],
+    /** Every member, ensemble manifests expanded, in the given order. */
+    readonly expanded: readonly ExpandedModel[],
+    /** Their manifests, in the same order. */
+    readonly manifests: readonly ModelManifest[],
   ) {}
 
   /**
-   * Loads every manifest by its kind. If one fails, those already loaded are disposed.
-   * @throws InvalidOptionError for an empty list, plus the errors of FrameClassifier/ClipClassifier.load.
+   * Reads and validates every manifest.
+   * @throws InvalidOptionError for an empty list, InvalidManifestError for an unreadable or invalid manifest.
    */
-  static async load(paths: readonly string[], options: ScanModelsOptions = {}): Promise<ScanModels> {
+  static async read(paths: readonly string[]): Promise<ScanModelsPlan> {
     if (paths.length === 0) throw new InvalidOptionError('a scan needs at least one model');
     // an ensemble manifest (unmask.ensemble/1) stands for its member manifests
     const expanded = await expandEnsembleManifestsNamed(paths);
-    const manifestPaths = expanded.map((m) => m.path);
-    const kinds = await Promise.all(manifestPaths.map(async (p) => (await loadManifest(p)).manifest.kind));
-    const frameModels = expanded.filter((_, i) => kinds[i] === 'frame');
-    const order: Slot[] = [];
-    let f = 0;
-    let c = 0;
-    for (const k of kinds) order.push(k === 'frame' ? { kind: k, index: f++ } : { kind: k, index: c++ });
-    const clips: ClipClassifier[] = [];
-    let frames: Ensemble | null = null;
-    try {
-      if (frameModels.length) frames = await Ensemble.loadExpanded(frameModels, options);
-      for (const [i, p] of manifestPaths.entries()) if (kinds[i] === 'clip') clips.push(await ClipClassifier.load(p, options));
-    } catch (err) {
-      await Promise.all([frames?.dispose(), ...clips.map((m) => m.dispose())]);
-      throw err;
-    }
-    return new ScanModels(frames, clips, order, expanded.map((m) => m.weighting), expanded.map((m) => m.ensembleBand));
+    const manifests = await Promise.all(expanded.map(async (m) => (await loadManifest(m.path)).manifest));
+    return new ScanModelsPlan(expanded, manifests);
   }
 
-  /** Manifests of every member, in the given order. */
-  get manifests(): ModelManifest[] {
-    return this.order.map((s) => (s.kind === 'frame' ? this.frames!.members[s.index].manifest : this.clips[s.index].manifest));
+  /** Frame members, in ensemble order (the order of the given list). */
+  get frameManifests(): ModelManifest[] {
+    return this.manifests.filter((m) => m.kind === 'frame');
   }
 
-  /** Mean of the members' bands, component-wise (as {@link Ensemble.band}). */
+  /** Clip members, in the order of the given list. */
+  get clipManifests(): ModelManifest[] {
+    return this.manifests.filter((m) => m.kind !== 'frame');
+  }
+
+  /** Mean of the members' bands, component-wise (as {@link Ensemble.band}); a stacked ensemble's band stands for its members'. */
   get band(): DecisionBand {
-    return meanBand(this.order.map((s, i) => this.bandOverrides[i] ?? (s.kind === 'frame' ? this.frames!.members[s.index].band : this.clips[s.index].band)));
+    return meanBand(this.manifests.map((m, i) => this.expanded[i].ensembleBand ?? m.decision));
   }
 
   /**
-   * Per-crop ensemble logit from {@link combine}'s per-model logits and each crop's track id: their
+   * Per-crop ensemble logit from {@link ScanModels.combine}'s per-model logits and each crop's track id: their
    * (weighted) mean, a member that did not score a crop counting with its track mean (member_combine.ts).
    */
   ensembleLogits(perModel: readonly Float32Array[], trackIds: readonly number[]): Float64Array {
-    return combineMembers(perModel, trackIds, this.weighting);
+    return combineMembers(perModel, trackIds, this.expanded.map((m) => m.weighting));
   }
 
   /**
@@ -83,7 +75,7 @@ export class ScanModels {
    * @throws InvalidManifestError for a sampling string that is not a valid policy.
    */
   get preferredSampling(): SamplingPolicy | undefined {
-    const m = this.clips[0]?.manifest;
+    const m = this.clipManifests[0];
     if (!m) return undefined;
     const spec = m.input.sampling ?? `clip:${Math.max(32, 2 * (m.input.clipLength ?? 16))}`;
     try {
@@ -95,8 +87,60 @@ export class ScanModels {
 
   /** A warning when clip models get frames that are not consecutive (they were trained on consecutive frames). */
   samplingWarning(framesDecoded: readonly number[]): string | undefined {
-    if (!this.clips.length || framesDecoded.every((f, i) => i === 0 || f === framesDecoded[i - 1] + 1)) return undefined;
+    if (!this.clipManifests.length || framesDecoded.every((f, i) => i === 0 || f === framesDecoded[i - 1] + 1)) return undefined;
     return 'clip models were given non-consecutive frames (use --sample clip:N or range:START:N); their scores are less reliable';
+  }
+}
+
+/** A scan's models with their sessions open. */
+export class ScanModels {
+  private constructor(
+    readonly plan: ScanModelsPlan,
+    /** Frame members as one ensemble, or null when every model is a clip model. */
+    readonly frames: Ensemble | null,
+    readonly clips: readonly ClipClassifier[],
+    private readonly order: readonly Slot[],
+  ) {}
+
+  /**
+   * Reads every manifest and opens every model by its kind. If one fails, those already opened are disposed.
+   * @throws the errors of ScanModelsPlan.read and {@link open}.
+   */
+  static async load(paths: readonly string[], options: ScanModelsOptions = {}): Promise<ScanModels> {
+    return ScanModels.open(await ScanModelsPlan.read(paths), options);
+  }
+
+  /**
+   * Opens the sessions of a plan's models. If one fails, those already opened are disposed.
+   * @throws the errors of FrameClassifier/ClipClassifier.load.
+   */
+  static async open(plan: ScanModelsPlan, options: ScanModelsOptions = {}): Promise<ScanModels> {
+    const kinds = plan.manifests.map((m) => m.kind);
+    const frameModels = plan.expanded.filter((_, i) => kinds[i] === 'frame');
+    const order: Slot[] = [];
+    let f = 0;
+    let c = 0;
+    for (const k of kinds) order.push(k === 'frame' ? { kind: k, index: f++ } : { kind: k, index: c++ });
+    const clips: ClipClassifier[] = [];
+    let frames: Ensemble | null = null;
+    try {
+      if (frameModels.length) frames = await Ensemble.loadExpanded(frameModels, options);
+      for (const [i, m] of plan.expanded.entries()) if (kinds[i] !== 'frame') clips.push(await ClipClassifier.load(m.path, options));
+    } catch (err) {
+      await Promise.all([frames?.dispose(), ...clips.map((m) => m.dispose())]);
+      throw err;
+    }
+    return new ScanModels(plan, frames, clips, order);
+  }
+
+  /** Manifests of every member, in the given order. */
+  get manifests(): readonly ModelManifest[] {
+    return this.plan.manifests;
+  }
+
+  /** See {@link ScanModelsPlan.band}. */
+  get band(): DecisionBand {
+    return this.plan.band;
   }
 
   /**

@@ -10,6 +10,7 @@ import { type CropOptions, DEFAULT_CROP_OPTIONS } from '../faces/crop.js';
 import type { FaceDetectorOptions } from '../faces/face_detector_options.js';
 import type { TrackerOptions } from '../faces/tracker.js';
 import { displaySteps } from '../media/display_chain.js';
+import { prewarmFifos } from '../media/fifo.js';
 import { prewarmFrameReader } from '../media/frame_reader.js';
 import { mediaTools } from '../media/tools.js';
 import { DEFAULT_SAMPLING, type SamplingPolicy } from '../media/sampling.js';
@@ -21,7 +22,7 @@ import type { FaceCrop } from '../types.js';
 import { InvalidOptionError, UnmaskError } from '../util/errors.js';
 import { analyzeFaces, type FrameCrops } from './face_analysis.js';
 import { SCAN_SCHEMA, type ScanResult, type ScanTimings } from './scan_result.js';
-import { ScanModels } from './scan_models.js';
+import { ScanModels, ScanModelsPlan } from './scan_models.js';
 
 export interface ScanOptions {
   /** Model manifests (paths) or shipped model names; several form an ensemble (mean of calibrated logits). Default: the shipped default model. */
@@ -108,8 +109,8 @@ const WARM_FRAME_SIZES: readonly [number, number][] = [
 
 /**
  * A first scan's one-off costs, paid while the classifiers load: finding ffmpeg (it runs `ffmpeg
- * -version`), a frame-reading thread, and the detector's views of 16:9 frames. Measured on the
- * bench clip, they held back the first frame of a CLI scan by about 0.5 s. Failures are left for
+ * -version`), the first FIFOs (one `mkfifo`), a frame-reading thread, and the detector's views of
+ * 16:9 frames. Measured on the bench clip, they held back the first frame of a CLI scan by about 0.5 s. Failures are left for
  * the scan to meet and report as it always did (a missing ffmpeg is an error of that input).
  */
 async function warmUp(detector: BlazeFaceDetector): Promise<void> {
@@ -118,53 +119,89 @@ async function warmUp(detector: BlazeFaceDetector): Promise<void> {
   } catch {
     // reported by the scan that needs the tools
   }
+  prewarmFifos();
   prewarmFrameReader();
   await Promise.all(WARM_FRAME_SIZES.map(([w, h]) => detector.prepareForFrames(w, h)));
 }
 
 export class Scanner {
+  /** The sessions once open; scans started before that wait for them where they first classify. */
+  private readonly loading: Promise<ScanModels>;
+  /** Why the sessions failed to open, once they have: a fault of the models, not of any input. */
+  private loadError: unknown;
+
   private constructor(
     readonly options: ScanOptions,
     private readonly detector: BlazeFaceDetector,
-    private readonly scorer: ScanModels,
+    private readonly plan: ScanModelsPlan,
+    loading: Promise<ScanModels>,
     private readonly crop: CropOptions,
-  ) {}
+  ) {
+    this.loading = loading;
+    loading.catch((e) => (this.loadError = e));
+  }
 
+  /**
+   * Loads the models and the detector; resolves when every session is open.
+   * @throws InvalidOptionError, InvalidManifestError or ModelLoadError for models that cannot be used.
+   */
   static async create(options: Partial<ScanOptions> = {}): Promise<Scanner> {
+    const scanner = await Scanner.open(options);
+    try {
+      await scanner.ready;
+    } catch (e) {
+      await scanner.dispose();
+      throw e;
+    }
+    return scanner;
+  }
+
+  /**
+   * {@link create} that resolves as soon as the manifests are read and the detector is ready, while
+   * the classifiers' sessions still open in the inference worker: a first scan can probe, decode and
+   * detect meanwhile (about 0.4 s of a CLI scan of the bench clip). A session that fails to open makes
+   * {@link ready} reject and every scan that classifies throw that error (not an error result: the
+   * models are at fault, not the input), so a caller must await {@link ready} before trusting results.
+   * @throws InvalidOptionError or InvalidManifestError, as create.
+   */
+  static async open(options: Partial<ScanOptions> = {}): Promise<Scanner> {
     const opt: ScanOptions = { ...DEFAULT_SCAN_OPTIONS, ...options };
     getStrategy(opt.strategy); // validates the name early
     if (!MEMBER_SCHEDULES.includes(opt.memberSchedule)) {
       throw new InvalidOptionError(`member schedule must be one of ${MEMBER_SCHEDULES.join(', ')}, got '${opt.memberSchedule}'`);
     }
-    const manifests = await Promise.all((opt.models.length ? opt.models : [undefined]).map((m) => resolveModel(m)));
-    // the classifiers load in the inference worker; the main thread meanwhile loads the detector and
-    // does the first scan's one-off set-up (warmUp)
-    const [loaded, found] = await Promise.allSettled([
-      ScanModels.load(manifests, { intraOpNumThreads: opt.threads }),
-      BlazeFaceDetector.load({ ...opt.detector }).then(async (d) => {
-        await warmUp(d);
-        return d;
-      }),
-    ]);
-    if (loaded.status === 'rejected' || found.status === 'rejected') {
-      await Promise.all([loaded.status === 'fulfilled' && loaded.value.dispose(), found.status === 'fulfilled' && found.value.dispose()]);
-      throw loaded.status === 'rejected' ? loaded.reason : (found as PromiseRejectedResult).reason;
-    }
-    const scorer = loaded.value, detector = found.value;
-    const members = scorer.manifests;
+    const paths = await Promise.all((opt.models.length ? opt.models : [undefined]).map((m) => resolveModel(m)));
+    const plan = await ScanModelsPlan.read(paths);
+    const members = plan.manifests;
     const first = members[0];
     for (const m of members) {
       if (m.crop.policy !== first.crop.policy || (m.crop.margin ?? 0.3) !== (first.crop.margin ?? 0.3))
         throw new InvalidOptionError(`ensemble members must share one crop policy (${first.name}: ${first.crop.policy}, ${m.name}: ${m.crop.policy})`);
     }
     // clip models want consecutive frames: their manifest's policy unless the caller chose one
-    opt.sampling = options.sampling ?? scorer.preferredSampling ?? DEFAULT_SAMPLING;
-    const crop = scanCropOptions(members);
-    return new Scanner(opt, detector, scorer, crop);
+    opt.sampling = options.sampling ?? plan.preferredSampling ?? DEFAULT_SAMPLING;
+    // the classifiers open in the inference worker; the main thread meanwhile loads the detector and
+    // does the first scan's one-off set-up (warmUp)
+    const loading = ScanModels.open(plan, { intraOpNumThreads: opt.threads });
+    loading.catch(() => undefined); // met by ready and the scans; not an unhandled rejection meanwhile
+    let detector: BlazeFaceDetector;
+    try {
+      detector = await BlazeFaceDetector.load({ ...opt.detector });
+      await warmUp(detector);
+    } catch (e) {
+      await loading.then((m) => m.dispose(), () => undefined);
+      throw e;
+    }
+    return new Scanner(opt, detector, plan, loading, scanCropOptions([...members]));
+  }
+
+  /** Resolves when every classifier session is open; rejects with the reason one could not be. */
+  get ready(): Promise<void> {
+    return this.loading.then(() => undefined);
   }
 
   get models(): { name: string; version: string }[] {
-    return this.scorer.manifests.map((m) => ({ name: m.name, version: m.version }));
+    return this.plan.manifests.map((m) => ({ name: m.name, version: m.version }));
   }
 
   /**
@@ -177,14 +214,16 @@ export class Scanner {
       schema: SCAN_SCHEMA,
       file: path,
       strategy: this.options.strategy,
-      band: this.scorer.band,
+      band: this.plan.band,
       models: this.models,
     } as const;
     try {
-      const frames = this.scorer.frames;
-      const classifier = frames ? new StreamingClassifier(frames, this.options.memberSchedule) : null;
+      const frameManifests = this.plan.frameManifests;
+      const classifier = frameManifests.length
+        ? new StreamingClassifier(frameManifests, this.loading.then((m) => m.frames!), this.options.memberSchedule)
+        : null;
       // the crops handed out (onCrops) and read by clip models are cut at the scan's side on every frame
-      const handedOut = hooks.onCrops !== undefined || this.scorer.clips.length > 0;
+      const handedOut = hooks.onCrops !== undefined || this.plan.clipManifests.length > 0;
       const a = await analyzeFaces(path, this.detector, {
         sampling: this.options.sampling,
         crop: this.crop,
@@ -194,14 +233,15 @@ export class Scanner {
       });
       hooks.onCrops?.(a.crops);
       const framePerModel = classifier ? await classifier.finish() : [];
+      const scorer = await this.loading;
       const t = performance.now();
       // clip models score whole tracks, so they run after tracking
-      const perModel = await this.scorer.combine(framePerModel, a.crops, a.framesDecoded);
-      const logits = this.scorer.ensembleLogits(perModel, a.crops.map((c) => c.trackId));
+      const perModel = await scorer.combine(framePerModel, a.crops, a.framesDecoded);
+      const logits = this.plan.ensembleLogits(perModel, a.crops.map((c) => c.trackId));
       const classifyMs = (classifier?.busyMs ?? 0) + performance.now() - t;
-      const samplingWarning = this.scorer.samplingWarning(a.framesDecoded);
+      const samplingWarning = this.plan.samplingWarning(a.framesDecoded);
       const frameScores = a.crops.map((c, i) => ({ frameIndex: c.frameIndex, trackId: c.trackId, logit: logits[i] }));
-      const video = aggregateVideo(frameScores, getStrategy(this.options.strategy, this.options.strategyOptions), this.scorer.band);
+      const video = aggregateVideo(frameScores, getStrategy(this.options.strategy, this.options.strategyOptions), this.plan.band);
       const { info } = a;
       return {
         ...base,
@@ -231,6 +271,8 @@ export class Scanner {
         timings: { ...a.timings, classifyMs, totalMs: performance.now() - t0 },
       };
     } catch (e) {
+      // models that could not be opened fail the scan itself, whatever its input
+      if (this.loadError !== undefined && e === this.loadError) throw e;
       if (!(e instanceof UnmaskError)) throw e;
       return {
         ...base,
@@ -250,7 +292,7 @@ export class Scanner {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.detector.dispose(), this.scorer.dispose()]);
+    await Promise.all([this.detector.dispose(), this.loading.then((m) => m.dispose(), () => undefined)]);
   }
 }
 
@@ -271,30 +313,40 @@ class StreamingClassifier {
   private added = 0;
   private readonly pending: { crops: FaceCrop[]; at: number[] }[];
   private readonly batches: Promise<{ member: number; at: number[]; logits: Float32Array }>[] = [];
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly scorer: Promise<Ensemble>;
+  private tail: Promise<unknown>;
 
   /** Per member: the side its crops are cut at ({@link cropSideFor}). */
   private readonly sides: number[];
 
+  /**
+   * `members`: the frame members' manifests, in ensemble order; `scorer`: their ensemble, once its
+   * sessions are open (batches queue behind it, so crops can be added before).
+   */
   constructor(
-    private readonly scorer: Ensemble,
+    private readonly members: readonly ModelManifest[],
+    scorer: Promise<Ensemble>,
     private readonly schedule: MemberSchedule,
   ) {
-    this.pending = scorer.members.map(() => ({ crops: [], at: [] }));
-    this.sides = scorer.members.map((m) => cropSideFor(m.manifest));
+    this.pending = members.map(() => ({ crops: [], at: [] }));
+    this.sides = members.map((m) => cropSideFor(m));
+    this.scorer = scorer;
+    this.tail = scorer;
+    // a failure to open reaches the caller through finish(); a scan that ends before it must not leave it unhandled
+    scorer.catch(() => undefined);
   }
 
   /** The crop sides the members that score the `ordinal`-th frame with faces take. */
   sidesFor(ordinal: number): number[] {
-    return membersForFrame(this.schedule, ordinal, this.scorer.members.length).map((m) => this.sides[m]);
+    return membersForFrame(this.schedule, ordinal, this.members.length).map((m) => this.sides[m]);
   }
 
   /** The crops of the `ordinal`-th frame with faces (all its faces), cut at least at the sides {@link sidesFor} gave it. */
   add(bySide: FrameCrops, ordinal: number): void {
     let faces = 0;
-    for (const m of membersForFrame(this.schedule, ordinal, this.scorer.members.length)) {
+    for (const m of membersForFrame(this.schedule, ordinal, this.members.length)) {
       const crops = bySide.get(this.sides[m]);
-      if (!crops) throw new Error(`no crops cut at ${this.sides[m]} px for ${this.scorer.members[m].manifest.name}`);
+      if (!crops) throw new Error(`no crops cut at ${this.sides[m]} px for ${this.members[m].name}`);
       faces = crops.length;
       const queue = this.pending[m];
       queue.crops.push(...crops);
@@ -308,7 +360,7 @@ class StreamingClassifier {
   /** Calibrated logits per member for every crop added, in order; NaN where the schedule skipped the member. */
   async finish(): Promise<Float32Array[]> {
     this.pending.forEach((_, m) => this.flush(m));
-    const out = this.scorer.members.map(() => new Float32Array(this.added).fill(Number.NaN));
+    const out = this.members.map(() => new Float32Array(this.added).fill(Number.NaN));
     for (const { member, at, logits } of await Promise.all(this.batches)) at.forEach((i, k) => (out[member][i] = logits[k]));
     return out;
   }
@@ -319,8 +371,9 @@ class StreamingClassifier {
     const crops = queue.crops.splice(0, count);
     const at = queue.at.splice(0, count);
     const run = this.tail.then(async () => {
+      const ensemble = await this.scorer;
       const t = performance.now();
-      const logits = await this.scorer.members[member].predictCalibrated(crops);
+      const logits = await ensemble.members[member].predictCalibrated(crops);
       this.busyMs += performance.now() - t;
       return { member, at, logits };
     });
