@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Scanner } from '../src/pipeline/scanner.js';
+import { Scanner, scanVideo } from '../src/pipeline/scanner.js';
 import { ModelLoadError } from '../src/util/errors.js';
 import { faceClip, noFaceClip } from './helpers/media_fixtures.js';
 import { tempDir, writeModel } from './helpers/model_fixtures.js';
@@ -19,25 +19,28 @@ async function brokenModel(): Promise<string> {
   return writeModel(await tempDir(), 'junk', () => {}, new TextEncoder().encode('this is not an onnx model\n'.repeat(20)));
 }
 
-test('a scan started before the sessions open gives the results of a scanner that waited for them', async () => {
+test('a scan started before the sessions open (Scanner.open, scanVideo) gives the results of a scanner that waited for them', async () => {
   const clip = await faceClip();
   const created = await Scanner.create();
   const early = await Scanner.open();
   try {
-    const [a, b] = [await created.scan(clip), await early.scan(clip)];
+    const [a, b, c] = [await created.scan(clip), await early.scan(clip), await scanVideo(clip)];
     assert.equal(a.status, 'ok');
-    assert.equal(b.verdict, a.verdict);
-    assert.equal(b.probability, a.probability);
-    assert.deepEqual(b.frames.map((f) => f.modelProbabilities), a.frames.map((f) => f.modelProbabilities));
+    for (const r of [b, c]) {
+      assert.equal(r.verdict, a.verdict);
+      assert.equal(r.probability, a.probability);
+      assert.deepEqual(r.frames.map((f) => f.modelProbabilities), a.frames.map((f) => f.modelProbabilities));
+    }
     await early.ready;
   } finally {
     await Promise.all([created.dispose(), early.dispose()]);
   }
 });
 
-test('a model that cannot be opened: create rejects, and an opened scanner\'s scans throw its error, faces or not', async () => {
+test('a model that cannot be opened: create and scanVideo reject, and an opened scanner\'s scans throw its error, faces or not', async () => {
   const broken = await brokenModel();
   await assert.rejects(Scanner.create({ models: [broken] }), (e: unknown) => e instanceof ModelLoadError && /cannot load model/.test(e.message));
+  await assert.rejects(scanVideo(noFaceClip(), { models: [broken] }), ModelLoadError);
   const scanner = await Scanner.open({ models: [broken] });
   try {
     for (const input of [await faceClip(), noFaceClip()]) {

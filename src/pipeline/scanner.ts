@@ -382,11 +382,15 @@ class StreamingClassifier {
   }
 }
 
-/** One-shot: loads the models, scans one input, frees everything. Prefer a Scanner for many inputs. */
+/** One-shot: loads the models, scans one input, frees everything. Prefer a Scanner for many inputs. @throws ModelLoadError and the other errors of Scanner.create. */
 export async function scanVideo(path: string, options: Partial<ScanOptions> = {}): Promise<ScanResult> {
-  const scanner = await Scanner.create(options);
+  // open: the input is probed, decoded and detected while the classifiers load; a model that cannot
+  // be opened still throws, from the scan or from ready
+  const scanner = await Scanner.open(options);
   try {
-    return await scanner.scan(path);
+    const result = await scanner.scan(path);
+    await scanner.ready;
+    return result;
   } finally {
     await scanner.dispose();
   }
