@@ -208,7 +208,7 @@ export class BlazeFaceDetector {
    * Derives, ahead of the first frame, the trimmed whole-frame view's graph that frames of this
    * aspect ratio are detected on (nothing to do for near-square ones). Deriving one and opening its
    * session took about 0.2 s of a scan's first frame; a caller that has time to spare, such as
-   * Scanner.create while the classifiers load, can spend it here instead.
+   * Scanner.open while the classifiers load, can spend it here instead.
    */
   async prepareForFrames(width: number, height: number): Promise<void> {
     const plan = planPasses(width, height);

@@ -29,7 +29,7 @@ function makeBatch(): boolean {
   return true;
 }
 
-/** Makes the first batch of FIFOs ahead of the first decode (Scanner.create, while models load). */
+/** Makes the first batch of FIFOs ahead of the first decode (Scanner.open, while the models load). */
 export function prewarmFifos(): void {
   try {
     if (ready.length === 0) makeBatch();

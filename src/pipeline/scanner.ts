@@ -110,8 +110,9 @@ const WARM_FRAME_SIZES: readonly [number, number][] = [
 /**
  * A first scan's one-off costs, paid while the classifiers load: finding ffmpeg (it runs `ffmpeg
  * -version`), the first FIFOs (one `mkfifo`), a frame-reading thread, and the detector's views of
- * 16:9 frames. Measured on the bench clip, they held back the first frame of a CLI scan by about 0.5 s. Failures are left for
- * the scan to meet and report as it always did (a missing ffmpeg is an error of that input).
+ * 16:9 frames. Measured on the bench clip, they held back the first frame of a CLI scan by about
+ * 0.5 s. Failures are left for the scan to meet and report as it always did (a missing ffmpeg is an
+ * error of that input).
  */
 async function warmUp(detector: BlazeFaceDetector): Promise<void> {
   try {
@@ -382,7 +383,10 @@ class StreamingClassifier {
   }
 }
 
-/** One-shot: loads the models, scans one input, frees everything. Prefer a Scanner for many inputs. @throws ModelLoadError and the other errors of Scanner.create. */
+/**
+ * One-shot: loads the models, scans one input, frees everything. Prefer a Scanner for many inputs.
+ * @throws ModelLoadError and the other errors of Scanner.create.
+ */
 export async function scanVideo(path: string, options: Partial<ScanOptions> = {}): Promise<ScanResult> {
   // open: the input is probed, decoded and detected while the classifiers load; a model that cannot
   // be opened still throws, from the scan or from ready
