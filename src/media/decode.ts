@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { type Frame, PREVIEW_SIDE } from '../types.js';
 import { NoFramesError, UnreadableMediaError } from '../util/errors.js';
 import type { MediaInfo } from './media_info.js';
-import { decodeHeifRgba, HEIC_CODEC } from './heif_picture.js';
+import { decodeHeifRgb, HEIC_CODEC } from './heif_picture.js';
 import { MAX_PICTURE_PIXELS } from './picture_size.js';
 import { selectExpression } from './sampling.js';
 import { openFifo } from './fifo.js';
@@ -106,7 +106,7 @@ function pictureFrame(info: MediaInfo, data: Buffer, width: number, height: numb
 }
 
 /**
- * HEIF decodes of this process, one after another: each holds the whole picture as RGBA (libheif
+ * HEIF decodes of this process, one after another: each holds the whole picture as RGB (libheif
  * cannot decode it smaller) until it is turned into the frame, so two scans at once (`-j 2`) would
  * hold two.
  */
@@ -122,15 +122,18 @@ async function decodeHeifFrame(info: MediaInfo): Promise<Frame> {
 
 /** The picture's RGB pixels at the size it is read at. */
 async function heifToRgb(info: MediaInfo): Promise<{ data: Buffer; width: number; height: number }> {
-  let rgba: Awaited<ReturnType<typeof decodeHeifRgba>>;
+  let rgb: Awaited<ReturnType<typeof decodeHeifRgb>>;
   try {
-    rgba = await decodeHeifRgba(info.path);
+    rgb = await decodeHeifRgb(info.path);
   } catch (e) {
     throw new UnreadableMediaError(info.path, (e as Error).message.split('\n')[0]);
   }
-  let img = sharp(rgba.data, { raw: { width: rgba.width, height: rgba.height, channels: 4 }, limitInputPixels: MAX_PICTURE_PIXELS });
-  if (info.readSize) img = img.resize(info.readSize.width, info.readSize.height, { fit: 'fill' });
-  const { data, info: out } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const whole = Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength);
+  if (!info.readSize) return { data: whole, width: rgb.width, height: rgb.height };
+  const { data, info: out } = await sharp(whole, { raw: { width: rgb.width, height: rgb.height, channels: 3 }, limitInputPixels: MAX_PICTURE_PIXELS })
+    .resize(info.readSize.width, info.readSize.height, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data, width: out.width, height: out.height };
 }
 

@@ -1,16 +1,17 @@
 /**
  * HEIF pictures coded with HEVC: what iPhones save as `.heic` by default. sharp reads their header
  * but cannot decode HEVC (its bundled libheif carries no HEVC decoder), and ffmpeg before 7 reads no
- * HEIF at all, so these are decoded by libheif compiled to WebAssembly (the npm package
- * `heic-decode`, over `libheif-js`). AVIF, also HEIF, stays with sharp. libheif applies the file's
- * own rotation and mirroring (`irot`, `imir`), so sizes and pixels here are the picture as shown.
- * Measured with heic-decode alone (`heif-enc -q 80` of the face photo): 1920x1280 in 134-250 ms,
- * 8000x6000 in 2.7-3.4 s.
+ * HEIF at all, so these are decoded by libheif compiled to WebAssembly (the npm package `libheif-js`,
+ * libheif_image.ts). AVIF, also HEIF, stays with sharp. libheif applies the file's own rotation and
+ * mirroring (`irot`, `imir`), so sizes and pixels here are the picture as shown. Measured with the
+ * decoder alone (`heif-enc -q 80` of the face photo; the `heic-decode` wrapper used before):
+ * 1920x1280 in 134-250 ms, 8000x6000 in 2.7-3.4 s.
  */
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { Metadata } from 'sharp';
 import type { HeifWorkerReply } from './heif_worker.js';
+import { withFirstHeifImage } from './libheif_image.js';
 
 /** `MediaInfo.codec` of the pictures decoded here. */
 export const HEIC_CODEC = 'heic';
@@ -22,23 +23,20 @@ export function isHevcHeif(m: Pick<Metadata, 'format' | 'compression'>): boolean
 
 /** The first top-level image's size as shown, and how many top-level images the file holds; no pixels decoded. */
 export async function heifPictureSize(path: string): Promise<{ width: number; height: number; images: number }> {
-  // loaded here, not at start-up: importing the decoder costs every process about 90 ms and 24 MB
-  const { default: decode } = await import('heic-decode');
-  const images = await decode.all({ buffer: await readFile(path) });
-  try {
-    return { width: images[0].width, height: images[0].height, images: images.length };
-  } finally {
-    images.dispose();
-  }
+  return withFirstHeifImage(await readFile(path), (lib, handle, images) => ({
+    width: lib.heif_image_handle_get_width(handle),
+    height: lib.heif_image_handle_get_height(handle),
+    images,
+  }));
 }
 
 /**
- * The first top-level image as RGBA, 4 bytes a pixel, decoded in a thread of its own (heif_worker.ts),
- * so the decoder's memory goes back when it is done: measured on four 24 MP pictures scanned two at a
- * time, decoding on the main thread peaked at 839 MB.
+ * The first top-level image as packed RGB, 3 bytes a pixel, decoded in a thread of its own
+ * (heif_worker.ts), so the decoder's memory goes back when it is done: measured on four 24 MP
+ * pictures scanned two at a time, decoding on the main thread peaked at 839 MB.
  * @throws Error with the decoder's message when the file does not decode.
  */
-export async function decodeHeifRgba(path: string): Promise<{ width: number; height: number; data: Uint8Array }> {
+export async function decodeHeifRgb(path: string): Promise<{ width: number; height: number; data: Uint8Array }> {
   const worker = new Worker(new URL('./heif_worker.js', import.meta.url), { workerData: { path } });
   try {
     const reply = await new Promise<HeifWorkerReply>((resolve, reject) => {
