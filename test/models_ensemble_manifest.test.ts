@@ -56,7 +56,7 @@ describe('ensemble manifest', () => {
     const ens = await ensembleFile(dir, 'ab', { schema: 'unmask.ensemble/1', name: 'ab', members: ['a.manifest.json', 'b.manifest.json'] });
     const models = await ScanModels.load([ens], { intraOpNumThreads: 1 });
     try {
-      assert.deepEqual(models.manifests.map((m) => m.name), ['a', 'b']);
+      assert.deepEqual(models.plan.manifests.map((m) => m.name), ['a', 'b']);
     } finally {
       await models.dispose();
     }
@@ -110,11 +110,11 @@ describe('ensemble manifest', () => {
         }
       }));
       assert.deepEqual(scan.frames!.weighting.map((w) => [w.weight, w.bias]), [[3, 0.25], [-0.5, 0.25], [1, 0]]);
-      assert.deepEqual(scan.frames!.band, scan.band, 'the scanner\'s frame ensemble carries the same weights and bands');
+      assert.deepEqual(scan.frames!.band, scan.plan.band, 'the scanner\'s frame ensemble carries the same weights and bands');
       const mixed = scan.plan.ensembleLogits([za, zb, zc], [0, 1]);
       assert.ok(Math.abs(mixed[0] - (3 * za[0] + 0.25 + (-0.5 * zb[0] + 0.25) + zc[0]) / 3) < 1e-5);
       const cBand = (await loadManifest(c)).manifest.decision;
-      assert.ok(Math.abs(scan.band.realBelow - (0.2 + 0.2 + cBand.realBelow) / 3) < 1e-12 && Math.abs(scan.band.fakeAbove - (0.9 + 0.9 + cBand.fakeAbove) / 3) < 1e-12);
+      assert.ok(Math.abs(scan.plan.band.realBelow - (0.2 + 0.2 + cBand.realBelow) / 3) < 1e-12 && Math.abs(scan.plan.band.fakeAbove - (0.9 + 0.9 + cBand.fakeAbove) / 3) < 1e-12);
       // eval records the weighting of each member, and scores the named ensemble with it
       const run = await resolveRunModels([ens, c]);
       assert.deepEqual(run.map((m) => [m.entry.key, m.entry.weight, m.entry.bias, m.entry.ensembleBand]), [['a', 3, 0.25, band], ['b', -0.5, 0.25, band], ['c', undefined, undefined, undefined]]);

@@ -128,9 +128,8 @@ async function heifToRgb(info: MediaInfo): Promise<{ data: Buffer; width: number
   } catch (e) {
     throw new UnreadableMediaError(info.path, (e as Error).message.split('\n')[0]);
   }
-  const whole = Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength);
-  if (!info.readSize) return { data: whole, width: rgb.width, height: rgb.height };
-  const { data, info: out } = await sharp(whole, { raw: { width: rgb.width, height: rgb.height, channels: 3 }, limitInputPixels: MAX_PICTURE_PIXELS })
+  if (!info.readSize) return rgb;
+  const { data, info: out } = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 }, limitInputPixels: MAX_PICTURE_PIXELS })
     .resize(info.readSize.width, info.readSize.height, { fit: 'fill' })
     .raw()
     .toBuffer({ resolveWithObject: true });

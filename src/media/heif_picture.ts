@@ -36,7 +36,7 @@ export async function heifPictureSize(path: string): Promise<{ width: number; he
  * pictures scanned two at a time, decoding on the main thread peaked at 839 MB.
  * @throws Error with the decoder's message when the file does not decode.
  */
-export async function decodeHeifRgb(path: string): Promise<{ width: number; height: number; data: Uint8Array }> {
+export async function decodeHeifRgb(path: string): Promise<{ width: number; height: number; data: Buffer }> {
   const worker = new Worker(new URL('./heif_worker.js', import.meta.url), { workerData: { path } });
   try {
     const reply = await new Promise<HeifWorkerReply>((resolve, reject) => {
@@ -45,7 +45,7 @@ export async function decodeHeifRgb(path: string): Promise<{ width: number; heig
       worker.once('exit', (code) => reject(new Error(`the HEIF decoder thread stopped (exit ${code})`)));
     });
     if ('error' in reply) throw new Error(reply.error);
-    return { width: reply.width, height: reply.height, data: new Uint8Array(reply.data) };
+    return { width: reply.width, height: reply.height, data: Buffer.from(reply.data) };
   } finally {
     void worker.terminate();
   }

@@ -25,8 +25,9 @@ export interface ScanManyOptions {
 
 /**
  * Scans `paths` with `scanner`, `jobs` at a time; the results come in the order of `paths`. Inputs
- * that cannot be read give error results, as `Scanner.scan` does. An unexpected failure (a bug, not
- * a bad input) stops new scans from starting and is thrown once those under way have ended.
+ * that cannot be read give error results, as `Scanner.scan` does. A failure that is no input's fault
+ * (models that could not be opened, see Scanner.open; a bug) stops new scans from starting and is
+ * thrown once those under way have ended.
  */
 export async function scanMany(scanner: Scanner, paths: readonly string[], options: ScanManyOptions = {}): Promise<ScanResult[]> {
   const jobs = options.jobs ?? DEFAULT_SCAN_JOBS;

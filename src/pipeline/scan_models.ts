@@ -133,16 +133,6 @@ export class ScanModels {
     return new ScanModels(plan, frames, clips, order);
   }
 
-  /** Manifests of every member, in the given order. */
-  get manifests(): readonly ModelManifest[] {
-    return this.plan.manifests;
-  }
-
-  /** See {@link ScanModelsPlan.band}. */
-  get band(): DecisionBand {
-    return this.plan.band;
-  }
-
   /**
    * Calibrated logits per member, in the given order: the frame members' (already computed, in
    * ensemble order) and the clip members', scored now over the tracks of `crops`.
