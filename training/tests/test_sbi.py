@@ -74,7 +74,7 @@ class SbiTest(unittest.TestCase):
                 outside_changed += 1
         self.assertGreater(outside_changed, 5, "target altered in some draws")
         self.assertGreater(outside_same, 5, "source altered in others")
-        self.assertEqual(set(S.SBI_PRESETS), {"basic", "sta", "colour", "parts"})
+        self.assertEqual(set(S.SBI_PRESETS), {"basic", "sta", "colour", "parts", "landmarks"})
         self.assertEqual(S.SBI_PRESETS["basic"], S.SbiConfig(), "basic = the original recipe")
 
     def test_region_masks_cover_part_of_the_face(self):

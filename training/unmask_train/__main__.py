@@ -102,6 +102,14 @@ def _quantize(a: argparse.Namespace) -> int:
                                           calib=a.calib, check=a.check, seed=a.seed), QuantizeError)
 
 
+def _landmarks(a: argparse.Namespace) -> int:
+    from .faceapi_landmarks import LANDMARKS_FILE, write_crop_landmarks
+
+    counts = write_crop_landmarks(Path(a.crops), only_real=not a.all_faces)
+    print(json.dumps({"landmarks": str(Path(a.crops) / LANDMARKS_FILE), **counts}))
+    return 0
+
+
 def _import_mesonet(a: argparse.Namespace) -> int:
     from .peer_mesonet import import_mesonet
 
@@ -149,7 +157,9 @@ def parser() -> argparse.ArgumentParser:
                    help="self-blending: basic = the pasted face altered; sta = the paper's source-target "
                         "augmentation (either side altered, blocky downscales too); colour = colour change "
                         "and movement only, never a sharpness change; parts = basic, but half the masks "
-                        "cover only the inner or the lower face (where re-enactment edits)")
+                        "cover only the inner or the lower face (where re-enactment edits); landmarks = basic, "
+                        "the mask the hull of the jaw line and brows (face-api's 68 landmarks, see the "
+                        "`landmarks` command) as in the SBI paper")
     t.add_argument("--ema", type=float, default=0.0,
                    help="> 0: validate, keep and export a moving average of the weights with this decay (e.g. 0.99)")
     t.add_argument("--resume", action="store_true", help="continue from <out>/last.pt")
@@ -241,6 +251,13 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--check", type=int, default=256, help="other training crops on which the copy is compared with the original")
     q.add_argument("--seed", type=int, default=0)
     q.set_defaults(func=_quantize)
+
+    lm = sub.add_parser("landmarks", help="put face-api's 68 landmarks on the REAL crops of `unmask extract` "
+                        "(<crops>/landmarks68.json), for `train --sbi-style landmarks`")
+    lm.add_argument("--crops", required=True, help="directory written by `unmask extract`")
+    lm.add_argument("--all-faces", action="store_true", help="FAKE crops too (self-blending uses REAL ones only)")
+    lm.add_argument("--threads", type=int, default=2)
+    lm.set_defaults(func=_landmarks)
 
     m = sub.add_parser("import-mesonet", help="convert a published MesoNet Keras .h5 (Meso4 or MesoInception4) to "
                        "ONNX + manifest, to measure that peer with `unmask eval` (never shipped)")

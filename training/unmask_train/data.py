@@ -23,6 +23,7 @@ from torch.utils.data import Dataset, Sampler
 
 from .augment import AugmentConfig, augment_with_mask
 from .boundary import boundary_map, pooled_target
+from .faceapi_landmarks import read_crop_landmarks
 from .sbi import SbiConfig, keypoints_usable, self_blend
 
 RECORD_SCHEMA = "unmask.extract/1"
@@ -46,6 +47,8 @@ class Face:
     method: str
     keypoints: np.ndarray  # (6, 2) BlazeFace keypoints in pixels of the crop as written
     crop_size: int  # side of the crop as written
+    # (68, 2) face-api landmarks in pixels of the crop as written (`python -m unmask_train landmarks`), if any
+    landmarks: Optional[np.ndarray] = None
 
 
 @dataclass
@@ -88,6 +91,7 @@ def load_crop_set(crops_dir: str | Path) -> CropSet:
     """Every face of every `ok` record listed in labels.csv. labels.csv is the source of truth for labels."""
     root = Path(crops_dir).resolve()
     out = CropSet(faces=[], margin=None, crop_size=None)
+    landmarks = read_crop_landmarks(root) or {}
     for row in read_labels(root):
         rec_path = root / f"{row['key']}.json"
         if not rec_path.is_file():
@@ -114,6 +118,7 @@ def load_crop_set(crops_dir: str | Path) -> CropSet:
                     method=row.get("method", ""),
                     keypoints=np.asarray(f["cropKeypoints"], dtype=np.float32).reshape(6, 2),
                     crop_size=int(crop.get("size") or 0),
+                    landmarks=landmarks.get(f["file"]),
                 )
             )
     return out
@@ -259,8 +264,10 @@ class TrainSet(Dataset):
         label = float(self.faces[i].label)
         mask = None
         if code >= n:
-            kp = self.faces[i].keypoints * (self.store.size / side)
-            img, mask = self_blend(img, kp, rng, self.sbi_cfg)
+            face = self.faces[i]
+            kp = face.keypoints * (self.store.size / side)
+            lm = face.landmarks * (self.store.size / side) if face.landmarks is not None else None
+            img, mask = self_blend(img, kp, rng, self.sbi_cfg, landmarks=lm)
             label = 1.0
         if self.augment_cfg is not None:
             img, mask = augment_with_mask(img, mask, rng, self.augment_cfg)

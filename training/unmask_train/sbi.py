@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -85,6 +85,13 @@ class SbiConfig:
     # Re-enactment (Face2Face, NeuralTextures) rewrites the mouth and lower face only, so its blend
     # edge lies inside the face, where a whole-face mask never puts one.
     p_region: float = 0.0
+    # Mask from face-api's 68 landmarks (the jaw line and the brows, as the SBI paper's dlib hull) where a
+    # face has them (`python -m unmask_train landmarks`); the keypoint hull above where it has none.
+    # A face swap replaces the face inside its jaw line, whose outline 6 keypoints cannot follow.
+    landmark_mask: bool = False
+    # Brows raised by f * (mouth - eye midpoint) so the hull reaches the lower forehead, as the paper's
+    # 81-point variant does; f = 0 keeps the brow line itself.
+    forehead_factor: Tuple[float, float] = (0.0, 0.3)
 
 
 # `basic`: appearance change always on the pasted face, sharpen or blur. `sta`: the paper's
@@ -97,6 +104,7 @@ SBI_PRESETS = {
     "sta": SbiConfig(p_swap=0.5, p_downscale=0.25),
     "colour": SbiConfig(resolution_change=False),
     "parts": SbiConfig(p_region=0.5),
+    "landmarks": SbiConfig(landmark_mask=True),
 }
 
 
@@ -151,6 +159,15 @@ def blend_points(kp: np.ndarray, rng: random.Random, cfg: SbiConfig) -> np.ndarr
     if cfg.p_region > 0 and rng.random() < cfg.p_region:
         return region_points(kp, rng.choice(REGIONS), rng, cfg)
     return mask_points(kp, rng, cfg)
+
+
+def landmark_points(lm: np.ndarray, rng: random.Random, cfg: SbiConfig) -> np.ndarray:
+    """The jaw line (landmarks 0-16) and the brows (17-26) raised toward the forehead: the region a face
+    swap pastes. `lm` is (68, 2) in dlib's order."""
+    eye_mid = (lm[36:42].mean(0) + lm[42:48].mean(0)) / 2
+    down = lm[48:68].mean(0) - eye_mid
+    brows = lm[17:27] - rng.uniform(*cfg.forehead_factor) * down
+    return np.vstack([lm[0:17], brows])
 
 
 def convex_hull(points: Sequence[Sequence[float]]) -> List[Point]:
@@ -238,13 +255,15 @@ def move_source(img: torch.Tensor, centre: np.ndarray, rng: random.Random, cfg: 
 
 
 def self_blend(img: torch.Tensor, kp: np.ndarray, rng: random.Random, cfg: SbiConfig = SbiConfig(),
-               jitter: FrameJitter = NO_JITTER) -> Tuple[torch.Tensor, torch.Tensor]:
+               jitter: FrameJitter = NO_JITTER, landmarks: Optional[np.ndarray] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """Return (fake image [3,H,W], blend mask [1,H,W] in [0,1]) for a REAL crop and its keypoints.
 
     `rng` makes the draw; the frames of a clip share one (same seed). `jitter` then moves this frame's
-    pasted face away from the shared draw without consuming `rng`, so the draw itself stays the same."""
+    pasted face away from the shared draw without consuming `rng`, so the draw itself stays the same.
+    `landmarks` ((68, 2), crop pixels) shape the mask instead of the keypoints when `cfg.landmark_mask`."""
     _, h, w = img.shape
-    hull = convex_hull(blend_points(kp, rng, cfg))
+    use_landmarks = cfg.landmark_mask and landmarks is not None
+    hull = convex_hull(landmark_points(landmarks, rng, cfg) if use_landmarks else blend_points(kp, rng, cfg))
     mask = deform_mask(polygon_mask(hull, h, w), rng, cfg)  # before the ratio: the order of draws is the recipe
     mask = mask * min(1.0, max(0.0, rng.choice(cfg.blend_ratios) + jitter.dratio))
     centre = kp[:4].mean(axis=0)

@@ -275,6 +275,12 @@ class Trainer:
         self.steps_per_epoch = max(1, len(self.sampler) // cfg.batch_size)
         log(env, f"sbi ratio {self.sampler.sbi_ratio:.2f}, {len(self.sampler.sbi_sources)} SBI sources, "
                  f"{self.steps_per_epoch} steps/epoch")
+        if SBI_PRESETS[cfg.sbi_style].landmark_mask:
+            with_lm = sum(1 for i in self.sampler.sbi_sources if s.train[i].landmarks is not None)
+            if not with_lm:
+                raise ValueError(f"--sbi-style {cfg.sbi_style} needs landmarks: run `python -m unmask_train landmarks "
+                                 f"--crops {cfg.crops}` first")
+            log(env, f"landmark masks for {with_lm} of {len(self.sampler.sbi_sources)} SBI sources (the rest: keypoints)")
 
         self.epoch = 0
         self.step = 0
