@@ -4,28 +4,12 @@
 // The input is [batch, 112, 112, 3] RGB in 0-255; the output is the net's 136 numbers per picture
 // ((x, y) of 68 points in [0, 1] of the square), as FaceLandmark68Net.forwardInput returns them.
 import fs from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { faceApiDir as pkg, importFaceApiBundle } from './tfjs_bundle.mjs';
 
 const [input, batch, output] = process.argv.slice(2);
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const pkg = join(repo, 'node_modules/@vladmandic/face-api');
-// The bundle is built for browsers: on seeing Node it would reach for Node's util module, which the
-// bundle does not include. Hide Node while it loads, then give it a minimal platform.
-const versions = Object.getOwnPropertyDescriptor(process, 'versions');
-Object.defineProperty(process, 'versions', { value: { ...process.versions, node: undefined }, configurable: true });
-const faceapi = await import(join(pkg, 'dist/face-api.esm.js'));
-Object.defineProperty(process, 'versions', versions);
+const faceapi = await importFaceApiBundle('face-api.esm.js', (mod) => mod.tf);
 const { tf } = faceapi;
-tf.setPlatform('unmask-test', {
-  fetch: globalThis.fetch,
-  now: () => performance.now(),
-  encode: (text) => new TextEncoder().encode(text),
-  decode: (bytes, encoding) => new TextDecoder(encoding).decode(bytes),
-  setTimeoutCustom: (f, ms) => setTimeout(f, ms),
-  isTypedArray: (a) => ArrayBuffer.isView(a) && !(a instanceof DataView),
-});
-await tf.setBackend('cpu');
 // toNetInput asks the environment whether an input is a media element; tensors never are.
 class NoMedia {}
 faceapi.env.monkeyPatch({ Canvas: NoMedia, Image: NoMedia, ImageData: NoMedia, Video: NoMedia, createCanvasElement: () => new NoMedia(), createImageElement: () => new NoMedia() });

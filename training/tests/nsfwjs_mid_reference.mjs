@@ -4,27 +4,12 @@
 // The input is [batch, 224, 224, 3] rgb / 255, as nsfwjs feeds it; the output is its softmax.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { importFaceApiBundle, repo } from './tfjs_bundle.mjs';
 
 const [input, batch, output] = process.argv.slice(2);
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(join(repo, 'package.json'));
-// The bundle is built for browsers: on seeing Node it would reach for Node's util module, which the
-// bundle does not include. Hide Node while it loads, then give it a minimal platform.
-const versions = Object.getOwnPropertyDescriptor(process, 'versions');
-Object.defineProperty(process, 'versions', { value: { ...process.versions, node: undefined }, configurable: true });
-const tf = await import(join(repo, 'node_modules/@vladmandic/face-api/dist/tfjs.esm.js'));
-Object.defineProperty(process, 'versions', versions);
-tf.setPlatform('unmask-test', {
-  fetch: globalThis.fetch,
-  now: () => performance.now(),
-  encode: (text) => new TextEncoder().encode(text),
-  decode: (bytes, encoding) => new TextDecoder(encoding).decode(bytes),
-  setTimeoutCustom: (f, ms) => setTimeout(f, ms),
-  isTypedArray: (a) => ArrayBuffer.isView(a) && !(a instanceof DataView),
-});
-await tf.setBackend('cpu');
+const tf = await importFaceApiBundle('tfjs.esm.js');
 
 const dir = join(repo, 'node_modules/nsfwjs/dist/models/mobilenet_v2_mid');
 const model = require(join(dir, 'model.min.js'));

@@ -27,8 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .pretrained_faceapi import FACEAPI_MODEL_DIR, FaceApiWeightsError
-from .tfjs_weights import decode_groups, torch_filter
+from .pretrained_faceapi import FaceApiWeightsError, read_tfjs_weights
+from .tfjs_weights import torch_filter
 
 MANIFEST_NAME = "face_landmark_68_model-weights_manifest.json"
 INPUT_SIDE = 112
@@ -46,21 +46,7 @@ LEFT_EYE, RIGHT_EYE, NOSE_TIP, MOUTH = range(36, 42), range(42, 48), 30, range(4
 
 
 def read_landmark_weights(model_dir: Optional[Path] = None) -> Dict[str, np.ndarray]:
-    d = Path(model_dir) if model_dir is not None else FACEAPI_MODEL_DIR
-    manifest = d / MANIFEST_NAME
-    if not manifest.is_file():
-        raise FaceApiWeightsError(f"face-api landmark weights not found: {manifest} (npm package @vladmandic/face-api "
-                                  "is not installed; run `npm ci` in the repository)")
-    groups = json.loads(manifest.read_text())
-
-    def group_bytes(g: dict) -> bytes:
-        files = [d / p for p in g["paths"]]
-        missing = [str(f) for f in files if not f.is_file()]
-        if missing:
-            raise FaceApiWeightsError(f"face-api weights file missing: {missing[0]}")
-        return b"".join(f.read_bytes() for f in files)
-
-    return decode_groups(groups, group_bytes, FaceApiWeightsError, "face-api landmark weights")
+    return read_tfjs_weights(model_dir, MANIFEST_NAME)
 
 
 def _same_pad_stride2(x: torch.Tensor) -> torch.Tensor:

@@ -72,18 +72,19 @@ class FaceApiWeightsError(FileNotFoundError):
     prints FileNotFoundError messages without a stack trace)."""
 
 
-def faceapi_model_dir(model_dir: Optional[Path] = None) -> Path:
+def faceapi_model_dir(model_dir: Optional[Path] = None, manifest_name: str = MANIFEST_NAME) -> Path:
     d = Path(model_dir) if model_dir is not None else FACEAPI_MODEL_DIR
-    if not (d / MANIFEST_NAME).is_file():
-        raise FaceApiWeightsError(f"face-api weights not found: {d / MANIFEST_NAME} (npm package @vladmandic/face-api "
+    if not (d / manifest_name).is_file():
+        raise FaceApiWeightsError(f"face-api weights not found: {d / manifest_name} (npm package @vladmandic/face-api "
                                   "is not installed; run `npm ci` in the repository)")
     return d
 
 
-def read_tfjs_weights(model_dir: Optional[Path] = None) -> Dict[str, np.ndarray]:
-    """Every tensor of the face recognition model, dequantized to float32, by manifest name."""
-    d = faceapi_model_dir(model_dir)
-    groups = json.loads((d / MANIFEST_NAME).read_text())
+def read_tfjs_weights(model_dir: Optional[Path] = None, manifest_name: str = MANIFEST_NAME) -> Dict[str, np.ndarray]:
+    """Every tensor of one of the package's models (default: the face recognition model), dequantized to
+    float32, by manifest name."""
+    d = faceapi_model_dir(model_dir, manifest_name)
+    groups = json.loads((d / manifest_name).read_text())
 
     def group_bytes(g: dict) -> bytes:
         files = [d / p for p in g["paths"]]
@@ -92,7 +93,7 @@ def read_tfjs_weights(model_dir: Optional[Path] = None) -> Dict[str, np.ndarray]
             raise FaceApiWeightsError(f"face-api weights file missing: {missing[0]}")
         return b"".join(f.read_bytes() for f in files)
 
-    return decode_groups(groups, group_bytes, FaceApiWeightsError, "face-api weights")
+    return decode_groups(groups, group_bytes, FaceApiWeightsError, f"face-api weights ({manifest_name})")
 
 
 class ConvScale(nn.Module):
