@@ -11,6 +11,7 @@ file of a crops directory, and the landmark-shaped self-blend masks (`--sbi-styl
 """
 import json
 import random
+import re
 import shutil
 import subprocess
 import tempfile
@@ -70,10 +71,10 @@ class LandmarkNetTest(unittest.TestCase):
         np.testing.assert_allclose(got, want, atol=1e-4)
         # And the points mean something: eyes above the nose tip above the mouth, jaw below the eyes.
         lm = got[0]
-        eyes_y = (lm[list(L.LEFT_EYE), 1].mean() + lm[list(L.RIGHT_EYE), 1].mean()) / 2
-        self.assertLess(eyes_y, lm[L.NOSE_TIP, 1])
-        self.assertLess(lm[L.NOSE_TIP, 1], lm[list(L.MOUTH), 1].mean())
-        self.assertGreater(lm[8, 1], lm[list(L.MOUTH), 1].mean())  # chin (jaw point 8) below the mouth
+        eyes_y = (lm[S.LEFT_EYE, 1].mean() + lm[S.RIGHT_EYE, 1].mean()) / 2
+        self.assertLess(eyes_y, lm[S.NOSE_TIP, 1])
+        self.assertLess(lm[S.NOSE_TIP, 1], lm[S.MOUTH, 1].mean())
+        self.assertGreater(lm[8, 1], lm[S.MOUTH, 1].mean())  # chin (jaw point 8) below the mouth
 
     def test_padded_crop_gives_shifted_points(self):
         face = sample_face(160)
@@ -87,9 +88,9 @@ class LandmarkNetTest(unittest.TestCase):
     def test_agreement_is_small_for_matching_points(self):
         lm = np.zeros((68, 2))
         kp = np.array([[30, 40], [70, 40], [50, 55], [50, 75], [10, 45], [90, 45]], float)
-        lm[list(L.LEFT_EYE)], lm[list(L.RIGHT_EYE)], lm[L.NOSE_TIP], lm[list(L.MOUTH)] = kp[0], kp[1], kp[2], kp[3]
+        lm[S.LEFT_EYE], lm[S.RIGHT_EYE], lm[S.NOSE_TIP], lm[S.MOUTH] = kp[0], kp[1], kp[2], kp[3]
         self.assertAlmostEqual(L.landmark_agreement(lm, kp), 0.0)
-        lm[list(L.MOUTH)] = kp[3] + [0, 40]  # mouth one eye distance low
+        lm[S.MOUTH] = kp[3] + [0, 40]  # mouth one eye distance low
         self.assertAlmostEqual(L.landmark_agreement(lm, kp), 0.25)
 
     def test_landmarks_file_round_trip(self):
@@ -159,7 +160,7 @@ class LandmarkMaskTest(unittest.TestCase):
             crops = make_crops_dir(Path(d) / "crops", side=64, per_class=2, frames=1)
             cfg = TrainConfig(crops=[str(crops)], out=str(Path(d) / "run"), arch="resnet_xs", size=32, epochs=1,
                               batch_size=8, samples_per_epoch=16, workers=0, sbi_style="landmarks", command="test")
-            with self.assertRaisesRegex(ValueError, "unmask_train landmarks --crops"):
+            with self.assertRaisesRegex(ValueError, re.escape(f"unmask_train landmarks --crops {crops}` first")):
                 train(cfg)
 
 

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .pretrained_faceapi import FaceApiWeightsError, read_tfjs_weights
+from .sbi import LEFT_EYE, MOUTH, NOSE_TIP, RIGHT_EYE
 from .tfjs_weights import torch_filter
 
 MANIFEST_NAME = "face_landmark_68_model-weights_manifest.json"
@@ -40,13 +41,6 @@ LANDMARKS_SCHEMA = "unmask.landmarks68/1"
 # On 200 dev crops every factor from 0.9 to 1.4 put the landmarks' eyes, nose and mouth as close to
 # BlazeFace's (`landmark_agreement`: 0.084 eye distances on average); 1.2 is the middle of that range.
 BOX_SCALE = 1.2
-# dlib 68-point layout: jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, mouth 48-67.
-JAW, BROWS = range(0, 17), range(17, 27)
-LEFT_EYE, RIGHT_EYE, NOSE_TIP, MOUTH = range(36, 42), range(42, 48), 30, range(48, 68)
-
-
-def read_landmark_weights(model_dir: Optional[Path] = None) -> Dict[str, np.ndarray]:
-    return read_tfjs_weights(model_dir, MANIFEST_NAME)
 
 
 def _same_pad_stride2(x: torch.Tensor) -> torch.Tensor:
@@ -107,7 +101,7 @@ class FaceLandmark68Net(nn.Module):
 
 
 def load_landmark_net(model_dir: Optional[Path] = None) -> FaceLandmark68Net:
-    w = read_landmark_weights(model_dir)
+    w = read_tfjs_weights(model_dir, MANIFEST_NAME)
     net = FaceLandmark68Net()
     used = set()
 
@@ -170,7 +164,7 @@ def predict_crops(net: FaceLandmark68Net, images: Sequence[np.ndarray], box_side
 def landmark_agreement(lm: np.ndarray, kp: np.ndarray) -> float:
     """Distance between the landmarks' eyes, nose tip and mouth and BlazeFace's 4 core points, in
     eye distances (mean of the four). A check that the landmarks sit on the face."""
-    ours = np.stack([lm[list(LEFT_EYE)].mean(0), lm[list(RIGHT_EYE)].mean(0), lm[NOSE_TIP], lm[list(MOUTH)].mean(0)])
+    ours = np.stack([lm[LEFT_EYE].mean(0), lm[RIGHT_EYE].mean(0), lm[NOSE_TIP], lm[MOUTH].mean(0)])
     eye = float(np.linalg.norm(kp[1] - kp[0])) or 1.0
     return float(np.linalg.norm(ours - kp[:4], axis=1).mean() / eye)
 

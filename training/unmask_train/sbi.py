@@ -161,13 +161,18 @@ def blend_points(kp: np.ndarray, rng: random.Random, cfg: SbiConfig) -> np.ndarr
     return mask_points(kp, rng, cfg)
 
 
+# dlib's 68-point layout (face-api's landmark net uses it too: faceapi_landmarks.py).
+JAW, BROWS, NOSE_TIP = slice(0, 17), slice(17, 27), 30
+LEFT_EYE, RIGHT_EYE, MOUTH = slice(36, 42), slice(42, 48), slice(48, 68)
+
+
 def landmark_points(lm: np.ndarray, rng: random.Random, cfg: SbiConfig) -> np.ndarray:
-    """The jaw line (landmarks 0-16) and the brows (17-26) raised toward the forehead: the region a face
-    swap pastes. `lm` is (68, 2) in dlib's order."""
-    eye_mid = (lm[36:42].mean(0) + lm[42:48].mean(0)) / 2
-    down = lm[48:68].mean(0) - eye_mid
-    brows = lm[17:27] - rng.uniform(*cfg.forehead_factor) * down
-    return np.vstack([lm[0:17], brows])
+    """The jaw line and the brows raised toward the forehead: the region a face swap pastes. `lm` is
+    (68, 2) in dlib's order."""
+    eye_mid = (lm[LEFT_EYE].mean(0) + lm[RIGHT_EYE].mean(0)) / 2
+    down = lm[MOUTH].mean(0) - eye_mid
+    brows = lm[BROWS] - rng.uniform(*cfg.forehead_factor) * down
+    return np.vstack([lm[JAW], brows])
 
 
 def convex_hull(points: Sequence[Sequence[float]]) -> List[Point]:

@@ -279,7 +279,7 @@ class Trainer:
             with_lm = sum(1 for i in self.sampler.sbi_sources if s.train[i].landmarks is not None)
             if not with_lm:
                 raise ValueError(f"--sbi-style {cfg.sbi_style} needs landmarks: run `python -m unmask_train landmarks "
-                                 f"--crops {cfg.crops}` first")
+                                 f"--crops {' '.join(map(str, cfg.crops))}` first")
             log(env, f"landmark masks for {with_lm} of {len(self.sampler.sbi_sources)} SBI sources (the rest: keypoints)")
 
         self.epoch = 0
