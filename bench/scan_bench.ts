@@ -17,7 +17,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { BlazeFaceDetector } from '../src/faces/blazeface.js';
 import { openFrames } from '../src/media/frame_source.js';
 import { analyzeFaces } from '../src/pipeline/face_analysis.js';
-import { cropSideFor, Scanner, scanCropOptions } from '../src/pipeline/scanner.js';
+import { cropCutFor, Scanner, scanCropOptions } from '../src/pipeline/scanner.js';
 import { loadManifest } from '../src/models/manifest.js';
 import { FrameClassifier } from '../src/models/frame_classifier.js';
 import { resolveModels } from '../src/models/registry.js';
@@ -136,9 +136,9 @@ if (costs.length > 1) {
 if (args.includes('--stages')) {
   const manifests = await Promise.all(memberPaths.map(async (p) => (await loadManifest(p)).manifest));
   const crop = scanCropOptions(manifests);
-  // the sides a scan cuts each frame at: those of the members that score it
-  const sides = manifests.map((m) => cropSideFor(m));
-  const cropSides = (ordinal: number) => membersForFrame(memberSchedule, ordinal, sides.length).map((m) => sides[m]);
+  // the cuts a scan makes of each frame: those of the members that score it
+  const cuts = manifests.map((m) => cropCutFor(m));
+  const cropCuts = (ordinal: number) => membersForFrame(memberSchedule, ordinal, cuts.length).map((m) => cuts[m]);
   const detector = await BlazeFaceDetector.load();
   const whole = await Scanner.create({ ...(model ? { models: [model] } : {}), threads, memberSchedule });
   const steps: [string, () => Promise<unknown>][] = [
@@ -150,7 +150,7 @@ if (args.includes('--stages')) {
       const src = await openFrames(clip, { kind: 'uniform', count: 32 }, { recycleFrames: true });
       for await (const f of src.frames) await detector.detect(f);
     }],
-    ['+ crop + track', () => analyzeFaces(clip, detector, { crop, cropSides })],
+    ['+ crop + track', () => analyzeFaces(clip, detector, { crop, cropCuts })],
     ['+ classify (whole scan)', () => whole.scan(clip)],
   ];
   let previous = 0;

@@ -2,12 +2,12 @@
  * unmask's library API. `scanVideo(path)` for one input, a `Scanner` for many; `extractAll` for
  * training crops; the stages are exported for callers who compose their own pipeline.
  */
-export { scanVideo, Scanner, DEFAULT_SCAN_OPTIONS, scanCropOptions, cropSideFor, type ScanHooks, type ScanOptions } from './pipeline/scanner.js';
+export { scanVideo, Scanner, DEFAULT_SCAN_OPTIONS, scanCropOptions, cropSideFor, cropCutFor, checkCropPolicies, type ScanHooks, type ScanOptions } from './pipeline/scanner.js';
 export { scanMany, DEFAULT_SCAN_JOBS, type ScanManyOptions } from './pipeline/scan_many.js';
 export { FaceExplainer, type ExplainOutput } from './pipeline/explain_faces.js';
 export { SCAN_SCHEMA, type ScanResult, type ScanTrack, type ScanFrameScore, type ScanTimings } from './pipeline/scan_result.js';
 export { extractAll, extractOne, DEFAULT_EXTRACT_OPTIONS, EXTRACT_SCHEMA, type ExtractOptions, type ExtractRecord } from './pipeline/extract.js';
-export { analyzeFaces, DEFAULT_FACE_ANALYSIS_OPTIONS, type FaceAnalysis, type FaceAnalysisOptions, type FrameCrops } from './pipeline/face_analysis.js';
+export { analyzeFaces, DEFAULT_FACE_ANALYSIS_OPTIONS, type FaceAnalysis, type FaceAnalysisOptions, type FrameCrops, type CropCut, cropCutKey } from './pipeline/face_analysis.js';
 export { collectInputs, collectInputsWithNote, inputsFromRows, type MediaInput } from './pipeline/inputs.js';
 export { probeMedia } from './media/probe.js';
 export { openFrames, type FrameSource } from './media/frame_source.js';

@@ -156,4 +156,22 @@ describe('unmask scan --explain (model exported by the training package)', () =>
     assert.match(r.stderr, /^unmask: --explain: none of the models has an explanation output/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
+
+  it('skips, with a warning, a model that takes crops of another margin than the scan hands out', async () => {
+    const { FaceExplainer } = await import('../src/pipeline/explain_faces.js');
+    const { resolveModel } = await import('../src/models/registry.js');
+    const shipped = await resolveModel('unmask-mbv2-128-lm');
+    const tightDir = await tempDir();
+    const tight = await writeModel(tightDir, 'tight', (m) => {
+      m.crop = { policy: 'margin', margin: 0.15 };
+      m.output = { meaning: 'logit_fake', explanation: { output: 'cam', method: 'grad-cam' } };
+    });
+    const explainer = await FaceExplainer.create([shipped, tight]);
+    try {
+      assert.deepEqual(explainer.explainableModels.map((m) => m.manifest.name), ['unmask-mbv2-128-lm']);
+      assert.deepEqual(explainer.warnings, ['--explain: model tight takes crops with margin 0.15, the scan hands out 0.3 (its first model\'s); no maps for it']);
+    } finally {
+      await explainer.dispose();
+    }
+  });
 });

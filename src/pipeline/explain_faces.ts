@@ -4,13 +4,15 @@
  *
  * Each explainable frame model (a manifest with `output.explanation`: Grad-CAM or attention) writes
  * `<dir>/<input key>/<model name>/f<frame>_t<track>.png` (+ `maps.json`); other models (no such
- * output, or clip models) are skipped with a warning; if no model can explain, {@link
- * FaceExplainer.create} fails early.
+ * output, clip models, or a margin other than the crops the scan hands out) are skipped with a
+ * warning; if no model can explain, {@link FaceExplainer.create} fails early.
  */
 import { join } from 'node:path';
 import { Ensemble } from '../models/ensemble.js';
 import type { FrameClassifier } from '../models/frame_classifier.js';
-import { loadManifest } from '../models/manifest.js';
+import { loadManifest, type ModelManifest } from '../models/manifest.js';
+import { DEFAULT_CROP_OPTIONS } from '../faces/crop.js';
+import { scanCropOptions } from './scanner.js';
 import { resolveModels } from '../models/registry.js';
 import { writeExplanationMaps, type WrittenMap } from '../render/explain_maps.js';
 import type { FaceCrop } from '../types.js';
@@ -33,15 +35,24 @@ export class FaceExplainer {
    * Loads the explainable ones of `models` (manifest paths or shipped names, as given to the
    * Scanner; none = the default model).
    *
-   * @throws InvalidOptionError if none of the models has an explanation output.
+   * @throws InvalidOptionError if none of the models has an explanation output (and takes crops cut
+   *   with the scan's margin).
    */
   static async create(models: string[], threads?: number): Promise<FaceExplainer> {
     const paths = await resolveModels(models);
     const manifests = await Promise.all(paths.map(async (p) => (await loadManifest(p)).manifest));
-    const warnings = manifests
-      .filter((m) => m.kind !== 'frame' || !m.output.explanation)
-      .map((m) => `--explain: model ${m.name} has no explanation output (${m.kind === 'frame' ? 're-export it with python -m unmask_train export' : 'clip models have none'}); no maps for it`);
-    const explainable = paths.filter((_, i) => manifests[i].kind === 'frame' && manifests[i].output.explanation);
+    // the scan hands out crops cut with its first model's margin (scanCropOptions); a model trained on
+    // another margin would be explained on crops framed unlike its own
+    const margin = scanCropOptions(manifests).margin;
+    const marginOf = (m: ModelManifest) => m.crop.margin ?? DEFAULT_CROP_OPTIONS.margin;
+    const warnings = manifests.flatMap((m) =>
+      m.kind !== 'frame' || !m.output.explanation
+        ? [`--explain: model ${m.name} has no explanation output (${m.kind === 'frame' ? 're-export it with python -m unmask_train export' : 'clip models have none'}); no maps for it`]
+        : marginOf(m) !== margin
+          ? [`--explain: model ${m.name} takes crops with margin ${marginOf(m)}, the scan hands out ${margin} (its first model's); no maps for it`]
+          : [],
+    );
+    const explainable = paths.filter((_, i) => manifests[i].kind === 'frame' && manifests[i].output.explanation && marginOf(manifests[i]) === margin);
     if (!explainable.length) {
       throw new InvalidOptionError(
         '--explain: none of the models has an explanation output (Grad-CAM or attention); re-export them with python -m unmask_train export',

@@ -23,22 +23,33 @@ export interface FaceAnalysisOptions {
   crop: CropOptions;
   tracker: Partial<TrackerOptions>;
   /**
-   * Sides (px) to cut the faces of the `ordinal`-th frame with faces (0-based) at, each straight from
-   * the frame, so each classifier gets crops cut at the side it asks for (cropSideFor in scanner.ts;
-   * README "Speed"). The first side's crops are the ones returned in `crops`. Default (and when it
-   * returns none): `crop.size`.
+   * Cuts (side in px and margin) to cut the faces of the `ordinal`-th frame with faces (0-based)
+   * with, each straight from the frame, so each classifier gets crops cut at the side and margin it
+   * asks for (cropCutFor in scanner.ts; README "Speed"). The first cut's crops are the ones returned
+   * in `crops`. Default (and when it returns none): `crop`'s own side and margin.
    */
-  cropSides?: (ordinal: number) => readonly number[];
+  cropCuts?: (ordinal: number) => readonly CropCut[];
   /**
-   * Called with each frame's crops, of every side it was cut at, and the frame's ordinal among the
-   * frames with faces (the one `cropSides` got), as soon as they are cut (track ids are filled in
+   * Called with each frame's crops, of every cut asked for, and the frame's ordinal among the
+   * frames with faces (the one `cropCuts` got), as soon as they are cut (track ids are filled in
    * later, in place), so a caller can classify while decoding goes on.
    */
   onFrameCrops?: (crops: FrameCrops, ordinal: number) => void;
 }
 
-/** One frame's faces, cut at each side asked for: side -> one crop per face, in detection order. */
-export type FrameCrops = ReadonlyMap<number, readonly FaceCrop[]>;
+/** One way of cutting a face out of its frame: the crop's side and its margin (of the face box, per side). */
+export interface CropCut {
+  size: number;
+  margin: number;
+}
+
+/** The key of a cut in {@link FrameCrops}: `<side>@<margin>`. */
+export function cropCutKey(cut: CropCut): string {
+  return `${cut.size}@${cut.margin}`;
+}
+
+/** One frame's faces, cut each way asked for: {@link cropCutKey} -> one crop per face, in detection order. */
+export type FrameCrops = ReadonlyMap<string, readonly FaceCrop[]>;
 
 export const DEFAULT_FACE_ANALYSIS_OPTIONS: FaceAnalysisOptions = {
   sampling: DEFAULT_SAMPLING,
@@ -114,14 +125,17 @@ export async function analyzeFaces(
     // crops are cut from the frame; boxes are reported in the picture's own pixels where it was read scaled down
     const reported = frame.toPicture ? detections.map((d) => scaleDetection(d, frame.toPicture!)) : detections;
     if (detections.length) {
-      const asked = opt.cropSides?.(framesWithFaces) ?? [];
-      const sides = [...new Set(asked.length ? asked : [opt.crop.size])];
-      const bySide = new Map(
-        sides.map((size) => [size, detections.map((det, k) => ({ ...makeFaceCrop(frame, det, { ...opt.crop, size }, -1, orientation.turns), detection: reported[k] }))]),
+      const asked = opt.cropCuts?.(framesWithFaces) ?? [];
+      const cuts = new Map((asked.length ? asked : [opt.crop]).map((c) => [cropCutKey(c), c]));
+      const byCut = new Map(
+        [...cuts].map(([key, { size, margin }]) => [
+          key,
+          detections.map((det, k) => ({ ...makeFaceCrop(frame, det, { ...opt.crop, size, margin }, -1, orientation.turns), detection: reported[k] })),
+        ]),
       );
-      crops.push(...bySide.get(sides[0])!);
+      crops.push(...byCut.values().next().value!);
       timings.cropMs += performance.now() - t;
-      opt.onFrameCrops?.(bySide, framesWithFaces++);
+      opt.onFrameCrops?.(byCut, framesWithFaces++);
     }
     perFrame.push({ frameIndex: frame.index, timeMs: frame.timeMs, detections: reported });
   }

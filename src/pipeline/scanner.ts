@@ -20,7 +20,7 @@ import type { ModelManifest } from '../models/manifest.js';
 import { resolveModel } from '../models/registry.js';
 import type { FaceCrop } from '../types.js';
 import { InvalidOptionError, UnmaskError } from '../util/errors.js';
-import { analyzeFaces, type FrameCrops } from './face_analysis.js';
+import { analyzeFaces, cropCutKey, type CropCut, type FrameCrops } from './face_analysis.js';
 import { SCAN_SCHEMA, type ScanResult, type ScanTimings } from './scan_result.js';
 import { ScanModels, ScanModelsPlan } from './scan_models.js';
 
@@ -83,22 +83,43 @@ export function cropSideFor(m: Pick<ModelManifest, 'input' | 'crop'>): number {
   return m.input.size >= MIN_STRAIGHT_CROP_SIDE ? m.input.size : Math.max(m.input.size, m.crop.size ?? DEFAULT_CROP_OPTIONS.size);
 }
 
+/** How a frame model's crops are cut: at {@link cropSideFor}, with the margin it was trained on. */
+export function cropCutFor(m: Pick<ModelManifest, 'input' | 'crop'>): CropCut {
+  return { size: cropSideFor(m), margin: m.crop.margin ?? DEFAULT_CROP_OPTIONS.margin };
+}
+
 /**
- * How a scan cuts crops for these models (all share one crop policy). Crops are cut straight at the
- * models' input size: measured against cutting at the training crops' side (256) and resizing,
- * 2-5x less time per face for the same picture (logits on 181 dev faces: correlation 0.998, mean
- * shift +0.07; FF++ c40 test video AUC 0.696 against 0.695, see README). `size` is the largest
- * model's side: the side of the crops a scan hands out (`onCrops`) and clip models read. Frame models
- * of other sides get crops cut at their own side too (`cropSides` of analyzeFaces), not resized
- * from the largest; small ones at their training crops' side ({@link cropSideFor}; README "Speed").
+ * How a scan cuts the crops it hands out (`onCrops`) and clip models read: the first model's policy
+ * and margin, at the largest model's side. Crops are cut straight at the models' input size:
+ * measured against cutting at the training crops' side (256) and resizing, 2-5x less time per face
+ * for the same picture (logits on 181 dev faces: correlation 0.998, mean shift +0.07; FF++ c40 test
+ * video AUC 0.696 against 0.695, see README). Frame models of other sides or margins get crops cut
+ * their own way too (`cropCuts` of analyzeFaces), not resized from these; small ones at their
+ * training crops' side ({@link cropSideFor}; README "Speed").
  */
 export function scanCropOptions(members: readonly ModelManifest[]): CropOptions {
   const first = members[0];
   return {
     policy: first.crop.policy,
-    margin: first.crop.margin ?? 0.3,
+    margin: first.crop.margin ?? DEFAULT_CROP_OPTIONS.margin,
     size: Math.max(...members.map((m) => m.input.size)),
   };
+}
+
+/**
+ * Members may differ in crop side and, frame models, in margin (each gets crops cut its own way), but
+ * not in policy. Clip models read the scan's own crops (the first member's margin), so theirs must match.
+ * @throws InvalidOptionError naming the first member that breaks either rule.
+ */
+export function checkCropPolicies(members: readonly ModelManifest[]): void {
+  const first = members[0];
+  const margin = (m: ModelManifest) => m.crop.margin ?? DEFAULT_CROP_OPTIONS.margin;
+  for (const m of members) {
+    if (m.crop.policy !== first.crop.policy)
+      throw new InvalidOptionError(`ensemble members must share one crop policy (${first.name}: ${first.crop.policy}, ${m.name}: ${m.crop.policy})`);
+    if (m.kind === 'clip' && margin(m) !== margin(first))
+      throw new InvalidOptionError(`clip model ${m.name} needs crops with margin ${margin(m)}, but the scan cuts them with ${margin(first)} (its first model's, ${first.name}); list it first`);
+  }
 }
 
 /** Frame sizes whose detector views are derived before the first scan: 16:9, landscape and portrait (most videos). */
@@ -174,11 +195,7 @@ export class Scanner {
     const paths = await Promise.all((opt.models.length ? opt.models : [undefined]).map((m) => resolveModel(m)));
     const plan = await ScanModelsPlan.read(paths);
     const members = plan.manifests;
-    const first = members[0];
-    for (const m of members) {
-      if (m.crop.policy !== first.crop.policy || (m.crop.margin ?? 0.3) !== (first.crop.margin ?? 0.3))
-        throw new InvalidOptionError(`ensemble members must share one crop policy (${first.name}: ${first.crop.policy}, ${m.name}: ${m.crop.policy})`);
-    }
+    checkCropPolicies(members);
     // clip models want consecutive frames: their manifest's policy unless the caller chose one
     opt.sampling = options.sampling ?? plan.preferredSampling ?? DEFAULT_SAMPLING;
     // the classifiers open in the inference worker; the main thread meanwhile loads the detector and
@@ -229,7 +246,7 @@ export class Scanner {
         sampling: this.options.sampling,
         crop: this.crop,
         tracker: this.options.tracker,
-        cropSides: classifier ? (ordinal) => [...(handedOut ? [this.crop.size] : []), ...classifier.sidesFor(ordinal)] : undefined,
+        cropCuts: classifier ? (ordinal) => [...(handedOut ? [this.crop] : []), ...classifier.cutsFor(ordinal)] : undefined,
         onFrameCrops: classifier ? (crops, ordinal) => classifier.add(crops, ordinal) : undefined,
       });
       hooks.onCrops?.(a.crops);
@@ -317,8 +334,8 @@ class StreamingClassifier {
   private readonly scorer: Promise<Ensemble>;
   private tail: Promise<unknown>;
 
-  /** Per member: the side its crops are cut at ({@link cropSideFor}). */
-  private readonly sides: number[];
+  /** Per member: how its crops are cut ({@link cropCutFor}). */
+  private readonly cuts: CropCut[];
 
   /**
    * `members`: the frame members' manifests, in ensemble order; `scorer`: their ensemble, once its
@@ -330,24 +347,24 @@ class StreamingClassifier {
     private readonly schedule: MemberSchedule,
   ) {
     this.pending = members.map(() => ({ crops: [], at: [] }));
-    this.sides = members.map((m) => cropSideFor(m));
+    this.cuts = members.map((m) => cropCutFor(m));
     this.scorer = scorer;
     this.tail = scorer;
     // a failure to open reaches the caller through finish(); a scan that ends before it must not leave it unhandled
     scorer.catch(() => undefined);
   }
 
-  /** The crop sides the members that score the `ordinal`-th frame with faces take. */
-  sidesFor(ordinal: number): number[] {
-    return membersForFrame(this.schedule, ordinal, this.members.length).map((m) => this.sides[m]);
+  /** The crop cuts the members that score the `ordinal`-th frame with faces take. */
+  cutsFor(ordinal: number): CropCut[] {
+    return membersForFrame(this.schedule, ordinal, this.members.length).map((m) => this.cuts[m]);
   }
 
-  /** The crops of the `ordinal`-th frame with faces (all its faces), cut at least at the sides {@link sidesFor} gave it. */
-  add(bySide: FrameCrops, ordinal: number): void {
+  /** The crops of the `ordinal`-th frame with faces (all its faces), cut at least the ways {@link cutsFor} gave it. */
+  add(byCut: FrameCrops, ordinal: number): void {
     let faces = 0;
     for (const m of membersForFrame(this.schedule, ordinal, this.members.length)) {
-      const crops = bySide.get(this.sides[m]);
-      if (!crops) throw new Error(`no crops cut at ${this.sides[m]} px for ${this.members[m].name}`);
+      const crops = byCut.get(cropCutKey(this.cuts[m]));
+      if (!crops) throw new Error(`no crops cut at ${cropCutKey(this.cuts[m])} for ${this.members[m].name}`);
       faces = crops.length;
       const queue = this.pending[m];
       queue.crops.push(...crops);

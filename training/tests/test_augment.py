@@ -56,3 +56,48 @@ class AugmentTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PrecropTest(unittest.TestCase):
+    """`--precrop`: a crop shown as a scan sees a tightly cut face picture (black beyond it)."""
+
+    def test_black_outside_a_square_around_the_face_box(self):
+        side, margin = 160, 0.3
+        box = side / (1 + 2 * margin)  # 100 px, centred
+        img = torch.rand(3, side, side) * 0.9 + 0.1  # no black pixel of its own
+        mask = torch.ones(1, side, side)
+        for seed in range(20):
+            out, m = A.precrop(img, mask, random.Random(seed), margin)
+            kept = (out.sum(0) > 0)
+            rows, cols = kept.any(1).nonzero(), kept.any(0).nonzero()
+            h, w = int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+            # one square of 0.9-1.3 face boxes, every pixel in it untouched, the rest black
+            self.assertLessEqual(abs(h - w), 1)
+            self.assertTrue(0.9 * box - 1 <= h <= 1.3 * box + 1, h)
+            self.assertEqual(int(kept.sum()), h * w)
+            self.assertTrue(torch.equal(out[:, kept], img[:, kept]))
+            # the face box's inner half always survives (its centre moves by at most 0.08 box)
+            c0, c1 = round(side / 2 - box / 4), round(side / 2 + box / 4)
+            self.assertTrue(bool(kept[c0:c1, c0:c1].all()))
+            self.assertTrue(torch.equal(m[0] > 0, kept), "the blend mask is cut the same way")
+        self.assertIsNone(A.precrop(img, None, random.Random(0), margin)[1])
+
+
+class PrecropTrainSetTest(unittest.TestCase):
+    def test_real_and_fake_alike_and_off_by_default(self):
+        import tempfile
+        from pathlib import Path
+        from unmask_train.data import ImageStore, TrainSet, load_crop_set
+        from tests.synth import make_crops_dir
+        with tempfile.TemporaryDirectory() as tmp:
+            crops = make_crops_dir(Path(tmp) / "crops", side=64, per_class=2, frames=1)
+            faces = [f for f in load_crop_set(crops).faces if f.label == 0 and f.split == "train"]
+            store = ImageStore([f.image for f in faces], 64, cache=True)
+            n = len(faces)
+            always = TrainSet(faces, store, (0, 0, 0), (1, 1, 1), augment_cfg=None, p_precrop=1.0, margin=0.3)
+            never = TrainSet(faces, store, (0, 0, 0), (1, 1, 1), augment_cfg=None)
+            for code in (0, n):  # a REAL face, then a self-blend of it
+                img, label, _ = always.sample(code)
+                self.assertEqual(label, float(code >= n))
+                self.assertEqual(float(img[:, :2, :2].abs().sum()), 0.0, "corners black")
+                self.assertGreater(float(never.sample(code)[0][:, :2, :2].sum()), 0.0, "off by default")

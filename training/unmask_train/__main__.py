@@ -28,8 +28,10 @@ def _train(a: argparse.Namespace) -> int:
         loss=a.loss, margin=a.margin, mining=a.mining, init=a.init, freeze_backbone=a.freeze_backbone,
         unfreeze=a.unfreeze, unfreeze_epochs=a.unfreeze_epochs, balance=a.balance,
         folds=a.folds, fold=a.fold or 0, bagging=a.bagging, bag=a.bag or 0, val_limit=a.val_limit,
-        zero_gamma=a.zero_gamma, boundary_weight=a.boundary_weight,
+        zero_gamma=a.zero_gamma, boundary_weight=a.boundary_weight, crop_margin=a.crop_margin, precrop=a.precrop,
     )
+    if is_temporal(a.arch) and a.crop_margin is not None:
+        raise SystemExit("error: --crop-margin applies to frame archs only (clips keep their crops' margin)")
     if is_temporal(a.arch):  # clips of consecutive crops (clip_train.py)
         from .clip_train import clip_config, train_clips as train  # noqa: F811
 
@@ -191,6 +193,12 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--seeds", type=int, nargs="+", default=None, help="one run per seed (an ensemble with --export)")
     t.add_argument("--val-limit", type=int, default=0,
                    help="evaluate on about this many val (and test) faces (whole videos, half FAKE); short CPU runs")
+    t.add_argument("--crop-margin", type=float, default=None,
+                   help="crop margin the network sees (default: the crops'); a tighter one trains on the centred "
+                        "part of each crop, and scans cut faces with it (e.g. 0.15 of crops written with 0.3)")
+    t.add_argument("--precrop", type=float, default=0.0,
+                   help="share of training images (REAL and FAKE alike) shown as a face picture cut tight around "
+                        "the face: black beyond 0.9-1.3 face boxes, as a scan pads such a picture (default 0)")
     t.add_argument("--no-explain", action="store_true", help="export without the explanation-map output")
     c = t.add_argument_group("temporal archs (c3d, rnn, ftcn): clips of consecutive crops (`unmask extract --sample clip:N`)")
     c.add_argument("--clip-len", type=int, default=16, help="frames per clip (T)")

@@ -157,3 +157,27 @@ def augment_with_mask(img: torch.Tensor, mask: Optional[torch.Tensor], rng: rand
         x = apply_shift_scale_rotate(x, move)
         mask = apply_shift_scale_rotate(mask, move) if mask is not None else None
     return x, mask
+
+
+# A face picture that was cut tight around the face before it reached unmask (DFDC's and FF++'s
+# face-crop sets, a user's cropped photo): the scan's crop runs off it and is padded black. Side of
+# that picture in face boxes, and how far off the box centre its centre may lie (in boxes).
+PRECROP_SCALE = (0.9, 1.3)
+PRECROP_SHIFT = 0.08
+
+
+def precrop(img: torch.Tensor, mask: Optional[torch.Tensor], rng: random.Random,
+            margin: float) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """Black outside a square of PRECROP_SCALE face boxes around the face of a `margin` crop (the face
+    box is its centred 1 / (1 + 2 margin)), as a scan pads a crop of a tightly cut face picture. Where
+    a self-blend's edge falls outside that square, only what lies inside it can tell the fake."""
+    side = img.shape[-1]
+    box = side / (1 + 2 * margin)
+    s = rng.uniform(*PRECROP_SCALE) * box
+    cx = side / 2 + rng.uniform(-PRECROP_SHIFT, PRECROP_SHIFT) * box
+    cy = side / 2 + rng.uniform(-PRECROP_SHIFT, PRECROP_SHIFT) * box
+    x0, y0 = max(0, round(cx - s / 2)), max(0, round(cy - s / 2))
+    x1, y1 = min(side, round(cx + s / 2)), min(side, round(cy + s / 2))
+    keep = torch.zeros((1, side, side), dtype=img.dtype)
+    keep[:, y0:y1, x0:x1] = 1
+    return img * keep, (mask * keep if mask is not None else None)

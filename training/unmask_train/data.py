@@ -12,7 +12,7 @@ import json
 import random
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset, Sampler
 
-from .augment import AugmentConfig, augment_with_mask
+from .augment import AugmentConfig, augment_with_mask, precrop
 from .boundary import boundary_map, pooled_target
 from .faceapi_landmarks import read_crop_landmarks
 from .sbi import SbiConfig, keypoints_usable, self_blend
@@ -174,10 +174,41 @@ def holdout_by_components(faces: Sequence[Face], fraction: float, seed: int) -> 
     return train, hold
 
 
-def load_image(path: str, size: int) -> Tuple[np.ndarray, int]:
-    """RGB uint8 [size, size, 3] and the side it had on disk. Lanczos, as sharp's default resize."""
+def margin_fraction(written: float, wanted: float) -> float:
+    """Side of a `wanted`-margin crop as a fraction of the `written`-margin crop of the same face box,
+    both squares centred on it (a margin m adds m of the box side on each side: side = box * (1 + 2m))."""
+    if not 0 <= wanted <= written:
+        raise CropDataError(f"crop margin {wanted} must lie in [0, {written}], the margin the crops were written with")
+    return (1 + 2 * wanted) / (1 + 2 * written)
+
+
+def centre_box(side: int, fraction: float) -> Tuple[int, int]:
+    """(offset, side) in whole pixels of the centred square that is `fraction` of a `side` crop."""
+    inner = max(1, round(side * fraction))
+    return (side - inner) // 2, inner
+
+
+def tighter_faces(faces: Sequence[Face], fraction: float) -> List[Face]:
+    """The faces as seen in the centred `fraction` of their crops (`ImageStore(..., fraction)`): keypoints
+    and landmarks moved into that square's pixels, `crop_size` its side."""
+    if fraction == 1.0:
+        return list(faces)
+    out = []
+    for f in faces:
+        off, inner = centre_box(f.crop_size, fraction)
+        out.append(replace(f, keypoints=f.keypoints - off, crop_size=inner,
+                           landmarks=None if f.landmarks is None else f.landmarks - off))
+    return out
+
+
+def load_image(path: str, size: int, fraction: float = 1.0) -> Tuple[np.ndarray, int]:
+    """RGB uint8 [size, size, 3] and the side it had before resizing: the crop on disk, or its centred
+    `fraction` (a tighter margin, see `margin_fraction`). Lanczos, as sharp's default resize."""
     with Image.open(path) as im:
         im = im.convert("RGB")
+        if fraction != 1.0:
+            off, inner = centre_box(im.width, fraction)
+            im = im.crop((off, off, off + inner, off + inner))
         side = im.width
         if im.width != size or im.height != size:
             im = im.resize((size, size), Image.LANCZOS)
@@ -190,9 +221,10 @@ class ImageStore:
     Preloading happens in the main process before DataLoader workers fork, so they share the pages.
     """
 
-    def __init__(self, paths: Sequence[str], size: int, cache: bool, threads: int = 2) -> None:
+    def __init__(self, paths: Sequence[str], size: int, cache: bool, threads: int = 2, fraction: float = 1.0) -> None:
         self.paths = list(paths)
         self.size = size
+        self.fraction = fraction  # centred part of each crop that is used (`load_image`)
         self.images: Optional[np.ndarray] = None
         self.sides: Optional[np.ndarray] = None
         if cache and self.paths:
@@ -200,7 +232,7 @@ class ImageStore:
             self.sides = np.empty(len(self.paths), dtype=np.int32)
 
             def fill(i: int) -> None:
-                self.images[i], self.sides[i] = load_image(self.paths[i], size)  # type: ignore[index]
+                self.images[i], self.sides[i] = load_image(self.paths[i], size, fraction)  # type: ignore[index]
 
             with ThreadPoolExecutor(max(1, threads)) as ex:
                 list(ex.map(fill, range(len(self.paths))))
@@ -211,7 +243,7 @@ class ImageStore:
     def get(self, i: int) -> Tuple[np.ndarray, int]:
         if self.images is not None and self.sides is not None:
             return self.images[i], int(self.sides[i])
-        return load_image(self.paths[i], self.size)
+        return load_image(self.paths[i], self.size, self.fraction)
 
 
 def to_tensor(img: np.ndarray) -> torch.Tensor:
@@ -242,12 +274,17 @@ class TrainSet(Dataset):
     """Index i < n: face i as it is; n <= i < 2n: an SBI fake made from face i - n (label 1)."""
 
     def __init__(self, faces: Sequence[Face], store: ImageStore, mean: Sequence[float], std: Sequence[float],
-                 augment_cfg: Optional[AugmentConfig] = AugmentConfig(), sbi_cfg: SbiConfig = SbiConfig()) -> None:
+                 augment_cfg: Optional[AugmentConfig] = AugmentConfig(), sbi_cfg: SbiConfig = SbiConfig(),
+                 p_precrop: float = 0.0, margin: float = 0.3) -> None:
         self.faces = list(faces)
         self.store = store
         self.mean, self.std = list(mean), list(std)
         self.augment_cfg = augment_cfg
         self.sbi_cfg = sbi_cfg
+        # share of the images (REAL and FAKE alike) shown as a tightly cut face picture (augment.precrop),
+        # and the margin of the crops the network sees, which places the face box
+        self.p_precrop = p_precrop
+        self.margin = margin
         self._rng = _WorkerRng()
 
     def __len__(self) -> int:
@@ -271,6 +308,9 @@ class TrainSet(Dataset):
             label = 1.0
         if self.augment_cfg is not None:
             img, mask = augment_with_mask(img, mask, rng, self.augment_cfg)
+        # last, so the black outside is clean, as a scan's padding is
+        if self.p_precrop > 0 and rng.random() < self.p_precrop:
+            img, mask = precrop(img, mask, rng, self.margin)
         return img, label, mask
 
     def __getitem__(self, code: int) -> Tuple[torch.Tensor, float, int]:

@@ -33,7 +33,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from .data import load_crop_set, load_image
+from .data import load_crop_set, load_image, margin_fraction
 from .export import REPO_ROOT, node_ort_env
 from .model_copy import copy_target, read_frame_export, write_copy_manifest
 
@@ -262,14 +262,18 @@ def logits(path: Path, x: np.ndarray) -> np.ndarray:
 def training_crops(crops_dir: Path, manifest: Dict, n: int, seed: int) -> np.ndarray:
     """`n` face crops of the training split (REAL and FAKE alike), resized to the model's side and
     normalised as the manifest says: [n, 3, S, S] float32."""
-    faces = [f for f in load_crop_set(crops_dir).faces if f.split == "train"]
+    crops = load_crop_set(crops_dir)
+    faces = [f for f in crops.faces if f.split == "train"]
+    # a network trained on a tighter margin than the crops' sees their centred part (train --crop-margin)
+    margin = manifest["crop"].get("margin")
+    fraction = margin_fraction(crops.margin, margin) if crops.margin is not None and margin is not None else 1.0
     if len(faces) < n:
         raise QuantizeError(f"{crops_dir}: {len(faces)} training-split faces, {n} needed")
     pick = random.Random(seed).sample(faces, n)
     size = int(manifest["input"]["size"])
     mean = np.asarray(manifest["input"]["mean"], np.float32)[:, None, None]
     std = np.asarray(manifest["input"]["std"], np.float32)[:, None, None]
-    x = np.stack([load_image(f.image, size)[0] for f in pick]).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+    x = np.stack([load_image(f.image, size, fraction)[0] for f in pick]).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
     return np.ascontiguousarray((x - mean) / std, dtype=np.float32)
 
 

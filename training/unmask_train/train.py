@@ -32,7 +32,7 @@ from . import metrics as M
 from .augment import AUGMENT_PRESETS
 from .boundary import BoundaryModule, boundary_loss
 from .data import (BoundaryTrainSet, CropDataError, EvalSet, Face, ImageStore, PairSampler, TrainSet,
-                   holdout_by_components, load_crop_set)
+                   centre_box, holdout_by_components, load_crop_set, margin_fraction, tighter_faces)
 from .ema import WeightAverage
 from .metric_learning import MINING, TripletModule, triplet_step_loss
 from .model import build_model, count_params, load_checkpoint
@@ -89,6 +89,12 @@ class TrainConfig:
     bagging: int = 0  # >= 2: train on bag `bag`: all minority-class faces + a 1/K share of the majority
     bag: int = 0
     val_limit: int = 0  # > 0: evaluate on about this many val (and test) faces (whole videos, half FAKE): short runs
+    # crop margin the network sees, at most the crops' own (None: theirs); a tighter one uses the centred
+    # part of each crop, and the exported manifest tells `unmask scan` to cut faces with it
+    crop_margin: Optional[float] = None
+    # share of training images (REAL and FAKE alike) blacked out beyond a tight square around the face,
+    # as a scan pads a face picture that was cut tight before it reached unmask (augment.precrop)
+    precrop: float = 0.0
     mean: Tuple[float, float, float] = (0.5, 0.5, 0.5)
     std: Tuple[float, float, float] = (0.5, 0.5, 0.5)
     command: str = ""
@@ -102,6 +108,7 @@ class Splits:
     test: List[Face]  # split == "test": reported once after training, never used for any choice
     margin: Optional[float]
     crop_size: Optional[int]  # side the crops were cut at, before resizing to --size
+    fraction: float = 1.0  # centred part of each crop used (--crop-margin tighter than the crops')
 
 
 def log(env: D.DistEnv, msg: str) -> None:
@@ -138,7 +145,13 @@ def load_splits(cfg: TrainConfig) -> Splits:
         test = subsample_by_key(test, cfg.val_limit, PARTITION_SEED) if len(test) > cfg.val_limit else test
     if not train:
         raise CropDataError("no training faces (split == 'train')")
-    return Splits(train, val, holdout, test, margin, crop_size)
+    if cfg.crop_margin is None or margin is None or cfg.crop_margin == margin:
+        return Splits(train, val, holdout, test, margin, crop_size)
+    # a tighter crop: the centred part of every crop, keypoints and landmarks moved into it
+    fraction = margin_fraction(margin, cfg.crop_margin)
+    train, val, holdout, test = (tighter_faces(x, fraction) for x in (train, val, holdout, test))
+    side = centre_box(crop_size, fraction)[1] if crop_size else None
+    return Splits(train, val, holdout, test, cfg.crop_margin, side, fraction)
 
 
 def param_groups(model: nn.Module, weight_decay: float) -> List[Dict]:
@@ -231,11 +244,11 @@ class Trainer:
         log(env, f"faces: train {len(s.train)} (fake {sum(f.label for f in s.train)}), "
                  f"val {len(s.val)} (fake {sum(f.label for f in s.val)}), holdout {len(s.holdout)}, test {len(s.test)}")
         t0 = time.time()
-        self.train_store = ImageStore([f.image for f in s.train], cfg.size, cfg.cache, cfg.threads)
+        self.train_store = ImageStore([f.image for f in s.train], cfg.size, cfg.cache, cfg.threads, s.fraction)
         # Only rank 0 evaluates; other ranks skip loading the evaluation images.
         eval_cache = cfg.cache and env.is_main
-        self.val_store = ImageStore([f.image for f in s.val], cfg.size, eval_cache, cfg.threads) if env.is_main else None
-        self.hold_store = ImageStore([f.image for f in s.holdout], cfg.size, eval_cache, cfg.threads) if env.is_main else None
+        self.val_store = ImageStore([f.image for f in s.val], cfg.size, eval_cache, cfg.threads, s.fraction) if env.is_main else None
+        self.hold_store = ImageStore([f.image for f in s.holdout], cfg.size, eval_cache, cfg.threads, s.fraction) if env.is_main else None
         if cfg.cache:
             log(env, f"decoded images in {time.time() - t0:.1f}s")
 
@@ -267,7 +280,7 @@ class Trainer:
         else:
             self.sampler = NaturalSampler(s.train, samples, cfg.seed, env.rank, env.world_size)
         train_set_args = (s.train, self.train_store, cfg.mean, cfg.std, AUGMENT_PRESETS.get(cfg.augment),
-                          SBI_PRESETS[cfg.sbi_style])
+                          SBI_PRESETS[cfg.sbi_style], cfg.precrop, s.margin if s.margin is not None else 0.3)
         self.train_loader = DataLoader(
             BoundaryTrainSet(*train_set_args, grid=self.boundary.grid) if self.boundary else TrainSet(*train_set_args),
             batch_size=cfg.batch_size, sampler=self.sampler,
@@ -561,7 +574,7 @@ def calibrate(trainer: Trainer, band: M.DecisionBand = M.DecisionBand()) -> Dict
         logits = predict(model, trainer.eval_loader(s.holdout, trainer.hold_store), trainer.env.device)
         metrics.update({f"holdout_{k}": v for k, v in eval_metrics(s.holdout, logits).items()})
     if s.test:
-        store = ImageStore([f.image for f in s.test], trainer.cfg.size, cache=False)
+        store = ImageStore([f.image for f in s.test], trainer.cfg.size, cache=False, fraction=s.fraction)
         logits = predict(model, trainer.eval_loader(s.test, store), trainer.env.device)
         metrics.update({f"test_{k}": v for k, v in eval_metrics(s.test, logits).items()})
     summary = {
