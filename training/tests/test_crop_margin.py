@@ -1,5 +1,6 @@
 """`train --crop-margin`: a network trained on the centred part of each crop (a tighter margin than
-the crops were written with), and the manifest that tells a scan to cut faces that way."""
+the crops were written with), and the manifest that tells a scan to cut faces that way; the training
+options' one-line refusals (`--precrop` too)."""
 import json
 import subprocess
 import sys
@@ -90,12 +91,18 @@ class CropMarginRunTest(unittest.TestCase):
         with self.assertRaisesRegex(CropDataError, "must lie in"):
             load_splits(cfg)
 
-    def test_clip_archs_refuse_it_in_one_line(self):
-        r = subprocess.run([sys.executable, "-m", "unmask_train", "train", "--crops", str(self.crops), "--arch", "c3d",
-                            "--crop-margin", "0.15", "--out", str(Path(self.tmp.name) / "run3")],
-                           capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
-        self.assertNotEqual(r.returncode, 0)
-        self.assertEqual(r.stderr.strip(), "error: --crop-margin applies to frame archs only (clips keep their crops' margin)")
+    def test_refusals_in_one_line(self):
+        """--crop-margin and --precrop on a clip arch, and a --precrop share outside [0, 1]."""
+        cases = [(["--arch", "c3d", "--crop-margin", "0.15"],
+                  "error: --crop-margin applies to frame archs only (clips keep their crops' margin)"),
+                 (["--arch", "c3d", "--precrop", "0.5"], "error: --precrop applies to frame archs only"),
+                 (["--precrop", "1.5"], "error: --precrop is a share of the training images, in [0, 1]; got 1.5")]
+        for args, said in cases:
+            r = subprocess.run([sys.executable, "-m", "unmask_train", "train", "--crops", str(self.crops), *args,
+                                "--out", str(Path(self.tmp.name) / "run3")],
+                               capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+            self.assertNotEqual(r.returncode, 0)
+            self.assertEqual(r.stderr.strip(), said)
 
 
 if __name__ == "__main__":

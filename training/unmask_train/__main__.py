@@ -32,6 +32,10 @@ def _train(a: argparse.Namespace) -> int:
     )
     if is_temporal(a.arch) and a.crop_margin is not None:
         raise SystemExit("error: --crop-margin applies to frame archs only (clips keep their crops' margin)")
+    if is_temporal(a.arch) and a.precrop:
+        raise SystemExit("error: --precrop applies to frame archs only")
+    if not 0 <= a.precrop <= 1:
+        raise SystemExit(f"error: --precrop is a share of the training images, in [0, 1]; got {a.precrop}")
     if is_temporal(a.arch):  # clips of consecutive crops (clip_train.py)
         from .clip_train import clip_config, train_clips as train  # noqa: F811
 
