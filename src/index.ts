@@ -2,7 +2,7 @@
  * unmask's library API. `scanVideo(path)` for one input, a `Scanner` for many; `extractAll` for
  * training crops; the stages are exported for callers who compose their own pipeline.
  */
-export { scanVideo, Scanner, DEFAULT_SCAN_OPTIONS, scanCropOptions, cropSideFor, cropCutFor, checkCropPolicies, type ScanHooks, type ScanOptions } from './pipeline/scanner.js';
+export { scanVideo, Scanner, DEFAULT_SCAN_OPTIONS, scanCropOptions, cropSideFor, cropCutFor, cropMarginOf, checkCropPolicies, type ScanHooks, type ScanOptions } from './pipeline/scanner.js';
 export { scanMany, DEFAULT_SCAN_JOBS, type ScanManyOptions } from './pipeline/scan_many.js';
 export { FaceExplainer, type ExplainOutput } from './pipeline/explain_faces.js';
 export { SCAN_SCHEMA, type ScanResult, type ScanTrack, type ScanFrameScore, type ScanTimings } from './pipeline/scan_result.js';

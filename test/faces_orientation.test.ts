@@ -248,12 +248,14 @@ describe('scans of turned faces', () => {
     await scanner.dispose();
   });
 
+  type Box = ScanResult['frames'][number]['box'];
   const summary = (r: ScanResult) => ({ faces: r.tracks.length, p: r.probability ?? Number.NaN, warnings: r.warnings, frames: r.frames });
   /** Each member's P(fake) of each face of the first frame, faces ordered left to right as seen upright. */
   const memberScores = (frames: ScanResult['frames'], turns: number) => {
     const first = frames.filter((f) => f.frameIndex === frames[0].frameIndex);
-    const across = (f: ScanResult['frames'][number]) => (turns === 2 ? -1 : 1) * (turns % 2 ? f.box.y : f.box.x) * (turns === 3 ? -1 : 1);
-    return first.sort((a, b) => across(a) - across(b)).map((f) => f.modelProbabilities as number[]);
+    // where the upright picture's left-to-right axis lies in the stored one, per quarter turn
+    const across = [(b: Box) => b.x, (b: Box) => b.y, (b: Box) => -b.x, (b: Box) => -b.y][turns];
+    return first.sort((a, b) => across(a.box) - across(b.box)).map((f) => f.modelProbabilities as number[]);
   };
 
   for (const kind of ['picture', 'video'] as const) {

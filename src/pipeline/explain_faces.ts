@@ -10,9 +10,8 @@
 import { join } from 'node:path';
 import { Ensemble } from '../models/ensemble.js';
 import type { FrameClassifier } from '../models/frame_classifier.js';
-import { loadManifest, type ModelManifest } from '../models/manifest.js';
-import { DEFAULT_CROP_OPTIONS } from '../faces/crop.js';
-import { scanCropOptions } from './scanner.js';
+import { loadManifest } from '../models/manifest.js';
+import { cropMarginOf, scanCropOptions } from './scanner.js';
 import { resolveModels } from '../models/registry.js';
 import { writeExplanationMaps, type WrittenMap } from '../render/explain_maps.js';
 import type { FaceCrop } from '../types.js';
@@ -44,15 +43,14 @@ export class FaceExplainer {
     // the scan hands out crops cut with its first model's margin (scanCropOptions); a model trained on
     // another margin would be explained on crops framed unlike its own
     const margin = scanCropOptions(manifests).margin;
-    const marginOf = (m: ModelManifest) => m.crop.margin ?? DEFAULT_CROP_OPTIONS.margin;
     const warnings = manifests.flatMap((m) =>
       m.kind !== 'frame' || !m.output.explanation
         ? [`--explain: model ${m.name} has no explanation output (${m.kind === 'frame' ? 're-export it with python -m unmask_train export' : 'clip models have none'}); no maps for it`]
-        : marginOf(m) !== margin
-          ? [`--explain: model ${m.name} takes crops with margin ${marginOf(m)}, the scan hands out ${margin} (its first model's); no maps for it`]
+        : cropMarginOf(m) !== margin
+          ? [`--explain: model ${m.name} takes crops with margin ${cropMarginOf(m)}, the scan hands out ${margin} (its first model's); no maps for it`]
           : [],
     );
-    const explainable = paths.filter((_, i) => manifests[i].kind === 'frame' && manifests[i].output.explanation && marginOf(manifests[i]) === margin);
+    const explainable = paths.filter((_, i) => manifests[i].kind === 'frame' && manifests[i].output.explanation && cropMarginOf(manifests[i]) === margin);
     if (!explainable.length) {
       throw new InvalidOptionError(
         '--explain: none of the models has an explanation output (Grad-CAM or attention); re-export them with python -m unmask_train export',

@@ -83,9 +83,14 @@ export function cropSideFor(m: Pick<ModelManifest, 'input' | 'crop'>): number {
   return m.input.size >= MIN_STRAIGHT_CROP_SIDE ? m.input.size : Math.max(m.input.size, m.crop.size ?? DEFAULT_CROP_OPTIONS.size);
 }
 
+/** The margin a model's crops are cut with: its manifest's, else the default (0.3). */
+export function cropMarginOf(m: Pick<ModelManifest, 'crop'>): number {
+  return m.crop.margin ?? DEFAULT_CROP_OPTIONS.margin;
+}
+
 /** How a frame model's crops are cut: at {@link cropSideFor}, with the margin it was trained on. */
 export function cropCutFor(m: Pick<ModelManifest, 'input' | 'crop'>): CropCut {
-  return { size: cropSideFor(m), margin: m.crop.margin ?? DEFAULT_CROP_OPTIONS.margin };
+  return { size: cropSideFor(m), margin: cropMarginOf(m) };
 }
 
 /**
@@ -101,7 +106,7 @@ export function scanCropOptions(members: readonly ModelManifest[]): CropOptions 
   const first = members[0];
   return {
     policy: first.crop.policy,
-    margin: first.crop.margin ?? DEFAULT_CROP_OPTIONS.margin,
+    margin: cropMarginOf(first),
     size: Math.max(...members.map((m) => m.input.size)),
   };
 }
@@ -113,12 +118,11 @@ export function scanCropOptions(members: readonly ModelManifest[]): CropOptions 
  */
 export function checkCropPolicies(members: readonly ModelManifest[]): void {
   const first = members[0];
-  const margin = (m: ModelManifest) => m.crop.margin ?? DEFAULT_CROP_OPTIONS.margin;
   for (const m of members) {
     if (m.crop.policy !== first.crop.policy)
       throw new InvalidOptionError(`ensemble members must share one crop policy (${first.name}: ${first.crop.policy}, ${m.name}: ${m.crop.policy})`);
-    if (m.kind === 'clip' && margin(m) !== margin(first))
-      throw new InvalidOptionError(`clip model ${m.name} needs crops with margin ${margin(m)}, but the scan cuts them with ${margin(first)} (its first model's, ${first.name}); list it first`);
+    if (m.kind === 'clip' && cropMarginOf(m) !== cropMarginOf(first))
+      throw new InvalidOptionError(`clip model ${m.name} needs crops with margin ${cropMarginOf(m)}, but the scan cuts them with ${cropMarginOf(first)} (its first model's, ${first.name}); list it first`);
   }
 }
 

@@ -28,6 +28,8 @@ from .sbi import SbiConfig, keypoints_usable, self_blend
 
 RECORD_SCHEMA = "unmask.extract/1"
 LABELS = {"REAL": 0, "FAKE": 1}
+# `unmask extract`'s crop margin (a share of the face box on each side), for records that name none
+DEFAULT_CROP_MARGIN = 0.3
 
 
 class CropDataError(ValueError):
@@ -275,7 +277,7 @@ class TrainSet(Dataset):
 
     def __init__(self, faces: Sequence[Face], store: ImageStore, mean: Sequence[float], std: Sequence[float],
                  augment_cfg: Optional[AugmentConfig] = AugmentConfig(), sbi_cfg: SbiConfig = SbiConfig(),
-                 p_precrop: float = 0.0, margin: float = 0.3) -> None:
+                 p_precrop: float = 0.0, margin: float = DEFAULT_CROP_MARGIN) -> None:
         self.faces = list(faces)
         self.store = store
         self.mean, self.std = list(mean), list(std)

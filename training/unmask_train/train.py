@@ -31,8 +31,8 @@ from . import dist as D
 from . import metrics as M
 from .augment import AUGMENT_PRESETS
 from .boundary import BoundaryModule, boundary_loss
-from .data import (BoundaryTrainSet, CropDataError, EvalSet, Face, ImageStore, PairSampler, TrainSet,
-                   centre_box, holdout_by_components, load_crop_set, margin_fraction, tighter_faces)
+from .data import (DEFAULT_CROP_MARGIN, BoundaryTrainSet, CropDataError, EvalSet, Face, ImageStore, PairSampler,
+                   TrainSet, centre_box, holdout_by_components, load_crop_set, margin_fraction, tighter_faces)
 from .ema import WeightAverage
 from .metric_learning import MINING, TripletModule, triplet_step_loss
 from .model import build_model, count_params, load_checkpoint
@@ -280,7 +280,7 @@ class Trainer:
         else:
             self.sampler = NaturalSampler(s.train, samples, cfg.seed, env.rank, env.world_size)
         train_set_args = (s.train, self.train_store, cfg.mean, cfg.std, AUGMENT_PRESETS.get(cfg.augment),
-                          SBI_PRESETS[cfg.sbi_style], cfg.precrop, s.margin if s.margin is not None else 0.3)
+                          SBI_PRESETS[cfg.sbi_style], cfg.precrop, s.margin if s.margin is not None else DEFAULT_CROP_MARGIN)
         self.train_loader = DataLoader(
             BoundaryTrainSet(*train_set_args, grid=self.boundary.grid) if self.boundary else TrainSet(*train_set_args),
             batch_size=cfg.batch_size, sampler=self.sampler,
