@@ -43,14 +43,16 @@ export class FaceExplainer {
     // the scan hands out crops cut with its first model's margin (scanCropOptions); a model trained on
     // another margin would be explained on crops framed unlike its own
     const margin = scanCropOptions(manifests).margin;
-    const warnings = manifests.flatMap((m) =>
+    // one reason per model it cannot explain (null: it can), so the warnings and the loaded set agree
+    const skipped = manifests.map((m) =>
       m.kind !== 'frame' || !m.output.explanation
-        ? [`--explain: model ${m.name} has no explanation output (${m.kind === 'frame' ? 're-export it with python -m unmask_train export' : 'clip models have none'}); no maps for it`]
+        ? `--explain: model ${m.name} has no explanation output (${m.kind === 'frame' ? 're-export it with python -m unmask_train export' : 'clip models have none'}); no maps for it`
         : cropMarginOf(m) !== margin
-          ? [`--explain: model ${m.name} takes crops with margin ${cropMarginOf(m)}, the scan hands out ${margin} (its first model's); no maps for it`]
-          : [],
+          ? `--explain: model ${m.name} takes crops with margin ${cropMarginOf(m)}, the scan hands out ${margin} (its first model's); no maps for it`
+          : null,
     );
-    const explainable = paths.filter((_, i) => manifests[i].kind === 'frame' && manifests[i].output.explanation && cropMarginOf(manifests[i]) === margin);
+    const warnings = skipped.filter((w): w is string => w !== null);
+    const explainable = paths.filter((_, i) => skipped[i] === null);
     if (!explainable.length) {
       throw new InvalidOptionError(
         '--explain: none of the models has an explanation output (Grad-CAM or attention); re-export them with python -m unmask_train export',
