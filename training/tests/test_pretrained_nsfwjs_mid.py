@@ -109,7 +109,7 @@ class InitTest(unittest.TestCase):
             self.assertLess(float((m2.features(x) - ref).abs().max()) / scale, 1e-4)
 
     def test_bad_use_is_reported(self):
-        with self.assertRaisesRegex(ValueError, "needs --arch mobilenetv2 or mobilenetv2-140"):
+        with self.assertRaisesRegex(ValueError, "needs --arch mobilenetv2, mobilenetv2-140 or inceptionv3"):
             load_init(build_model("resnet_xs", 32), "nsfwjs", "resnet_xs")
         with tempfile.TemporaryDirectory() as tmp:
             with self.assertRaisesRegex(FileNotFoundError, "nsfwjs weights not found"):

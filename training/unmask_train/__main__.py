@@ -182,7 +182,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--mining", default="batch-hard", choices=["batch-hard", "random"], help="triplets from each batch")
     t.add_argument("--init", default=None, help="start from this run dir (best.pt) or checkpoint of the same --arch; "
                    "`faceapi` (--arch faceres or faceres-local): face-api.js's face-recognition weights from node_modules; "
-                   "`nsfwjs` (--arch mobilenetv2 or mobilenetv2-140): the ImageNet-derived MobileNetV2s (width 1.0 / 1.4) that the npm package nsfwjs ships")
+                   "`nsfwjs` (--arch mobilenetv2, mobilenetv2-140 or inceptionv3): the ImageNet-derived MobileNetV2s (width 1.0 / 1.4) and InceptionV3 that the npm package nsfwjs ships")
     t.add_argument("--freeze-backbone", action="store_true", help="train only the head (e.g. after a triplet run)")
     t.add_argument("--unfreeze", default="none", choices=["none", "greedy"],
                    help="greedy: train the head first, then unfreeze one layer group per --unfreeze-epochs, top down")

@@ -256,7 +256,7 @@ def init_from_nsfwjs(model: nn.Module, arch: str) -> str:
     """`--init nsfwjs`: loads the package's weights into a `mobilenetv2` model's trunk (the head stays
     random); returns a one-line description."""
     if arch != "mobilenetv2" or not isinstance(getattr(model, "features", None), MobileNetV2Trunk):
-        raise ValueError(f"--init {NSFWJS_INIT} needs --arch mobilenetv2 or mobilenetv2-140 (got {arch})")
+        raise ValueError(f"--init {NSFWJS_INIT} needs --arch mobilenetv2, mobilenetv2-140 or inceptionv3 (got {arch})")
     d = nsfwjs_model_dir()
     _, w = read_nsfwjs(d)
     load_nsfwjs_trunk(model.features, w)

@@ -158,7 +158,7 @@ def init_from_nsfwjs_mid(model: nn.Module, arch: str) -> str:
     """`--init nsfwjs` for `mobilenetv2-140`: loads the package's mobilenet_v2_mid trunk (the head stays
     random); returns a one-line description."""
     if arch != "mobilenetv2-140" or not isinstance(getattr(model, "features", None), HubMobileNetV2Trunk):
-        raise ValueError(f"--init nsfwjs needs --arch mobilenetv2 or mobilenetv2-140 (got {arch})")
+        raise ValueError(f"--init nsfwjs needs --arch mobilenetv2, mobilenetv2-140 or inceptionv3 (got {arch})")
     load_mid_trunk(model.features, read_mid())
     n = sum(p.numel() for p in model.features.parameters())
     return (f"initialised the mobilenetv2-140 trunk from nsfwjs's mobilenet_v2_mid ({MID_MODEL_DIR}, {n / 1e6:.2f} M "

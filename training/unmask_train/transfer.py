@@ -40,7 +40,11 @@ def load_init(model: nn.Module, init: str, arch: str, map_location="cpu") -> str
         from .pretrained_faceapi import init_from_faceapi
 
         return init_from_faceapi(model, arch)
-    if init == "nsfwjs":  # nsfwjs's ImageNet-derived MobileNetV2s from node_modules (pretrained_nsfwjs*.py)
+    if init == "nsfwjs":  # nsfwjs's ImageNet-derived nets from node_modules (pretrained_nsfwjs*.py)
+        if arch == "inceptionv3":
+            from .pretrained_nsfwjs_inception import init_from_nsfwjs_inception
+
+            return init_from_nsfwjs_inception(model, arch)
         if arch == "mobilenetv2-140":
             from .pretrained_nsfwjs_mid import init_from_nsfwjs_mid
 
