@@ -10,7 +10,7 @@ import torch
 
 from unmask_train import export as E
 from unmask_train.explain import ExplainedModel, explanation_kind
-from unmask_train.model import arch_names, build_model, default_size
+from unmask_train.model import arch_names, build_model, default_size, min_size
 from unmask_train.models_frame import layer_groups, zero_init_residual_branches
 
 
@@ -36,8 +36,9 @@ class ArchTest(unittest.TestCase):
         torch.manual_seed(0)
         for arch in arch_names():
             with self.subTest(arch=arch):
-                m = build_model(arch, 32)
-                x = torch.randn(2, 3, 32, 32)
+                side = max(32, min_size(arch))  # inceptionv3's 'valid' stem needs 75 px
+                m = build_model(arch, side)
+                x = torch.randn(2, 3, side, side)
                 y = m(x)
                 self.assertEqual(tuple(y.shape), (2, 1))
                 y.sum().backward()

@@ -14,16 +14,19 @@ from torch import nn
 ArchFactory = Callable[[int], nn.Module]
 _REGISTRY: Dict[str, ArchFactory] = {}
 _DEFAULT_SIZES: Dict[str, int] = {}
+_MIN_SIZES: Dict[str, int] = {}
 DEFAULT_SIZE = 128
 
 
-def register(name: str, default_size: int = DEFAULT_SIZE) -> Callable[[ArchFactory], ArchFactory]:
-    """`default_size`: the input side `--size` defaults to for this arch."""
+def register(name: str, default_size: int = DEFAULT_SIZE, min_size: int = 1) -> Callable[[ArchFactory], ArchFactory]:
+    """`default_size`: the input side `--size` defaults to for this arch; `min_size`: the smallest side
+    its 'valid' convolutions and pools accept (build_model refuses a smaller one)."""
     def deco(fn: ArchFactory) -> ArchFactory:
         if name in _REGISTRY:
             raise ValueError(f"arch {name!r} registered twice")
         _REGISTRY[name] = fn
         _DEFAULT_SIZES[name] = default_size
+        _MIN_SIZES[name] = min_size
         return fn
 
     return deco
@@ -33,6 +36,10 @@ def default_size(arch: str) -> int:
     return _DEFAULT_SIZES.get(arch, DEFAULT_SIZE)
 
 
+def min_size(arch: str) -> int:
+    return _MIN_SIZES.get(arch, 1)
+
+
 def arch_names() -> list[str]:
     return sorted(_REGISTRY)
 
@@ -40,6 +47,8 @@ def arch_names() -> list[str]:
 def build_model(arch: str, size: int) -> nn.Module:
     if arch not in _REGISTRY:
         raise ValueError(f"unknown arch {arch!r}; known: {', '.join(arch_names())}")
+    if size < min_size(arch):
+        raise ValueError(f"--arch {arch} needs --size {min_size(arch)} or more (got {size})")
     return _REGISTRY[arch](size)
 
 

@@ -244,12 +244,10 @@ def pretrained_nsfw_inception_net(model_dir: Optional[Path] = None) -> NsfwIncep
     return net.eval()
 
 
-@register("inceptionv3", default_size=299)
+@register("inceptionv3", default_size=299, min_size=75)
 def inceptionv3(size: int) -> nn.Module:
     """Keras InceptionV3 (21.8 M params) + one-logit head; random init, or `--init nsfwjs` for the
     ImageNet-derived weights of nsfwjs's inception_v3. 299 px native, 75 px at least."""
-    if size < 75:
-        raise ValueError(f"--arch inceptionv3 needs --size 75 or more (got {size})")
     return Classifier(InceptionV3Trunk(), OUT_CHANNELS, dropout=0.2)
 
 
