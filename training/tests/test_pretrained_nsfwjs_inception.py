@@ -9,10 +9,12 @@
   with every filter's kh/kw axes swapped, or with the average pools counting the padding, the answers
   move beyond the tolerance.
 - ONNX export round trip with the pretrained weights, at the 128 px a scan feeds it.
+- A side below 75 px is refused in one line (`train` does so before reading any crop).
 """
 import json
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 from pathlib import Path
@@ -51,6 +53,14 @@ class ShapeTest(unittest.TestCase):
             self.assertEqual(tuple(m(torch.zeros(2, 3, 75, 75)).shape), (2, 1))
         with self.assertRaisesRegex(ValueError, "--size 75 or more"):
             build_model("inceptionv3", 64)
+
+    def test_train_refuses_a_smaller_side_in_one_line(self):
+        with tempfile.TemporaryDirectory() as tmp:  # refused before any crop is read
+            r = subprocess.run([sys.executable, "-m", "unmask_train", "train", "--crops", tmp, "--arch", "inceptionv3",
+                                "--size", "64", "--out", str(Path(tmp) / "run")],
+                               capture_output=True, text=True, cwd=HERE.parent, timeout=120)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(r.stderr.strip(), "error: --arch inceptionv3 needs --size 75 or more (got 64)")
 
     def test_average_pool_leaves_padding_out(self):
         x = torch.ones(1, 1, 4, 4)

@@ -14,7 +14,7 @@ def _train(a: argparse.Namespace) -> int:
     import os
 
     from .ensemble_runs import plan_members, write_ensemble_manifest
-    from .model import default_size
+    from .model import default_size, min_size
     from .models_temporal import is_temporal
     from .train import TrainConfig, command_line, train
 
@@ -30,6 +30,8 @@ def _train(a: argparse.Namespace) -> int:
         folds=a.folds, fold=a.fold or 0, bagging=a.bagging, bag=a.bag or 0, val_limit=a.val_limit,
         zero_gamma=a.zero_gamma, boundary_weight=a.boundary_weight, crop_margin=a.crop_margin, precrop=a.precrop,
     )
+    if cfg.size < min_size(a.arch):  # before the crops are decoded
+        raise SystemExit(f"error: --arch {a.arch} needs --size {min_size(a.arch)} or more (got {cfg.size})")
     if is_temporal(a.arch) and a.crop_margin is not None:
         raise SystemExit("error: --crop-margin applies to frame archs only (clips keep their crops' margin)")
     if is_temporal(a.arch) and a.precrop:
