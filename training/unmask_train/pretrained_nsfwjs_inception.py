@@ -70,17 +70,15 @@ def _max3s2(x: torch.Tensor) -> torch.Tensor:
 
 class Mixed(nn.Module):
     """One Inception block: branches (each a list of ConvBN chains, possibly forked at the end) whose
-    outputs are concatenated in Keras's order. Subclasses only declare the branches."""
+    outputs are concatenated in Keras's order. Subclasses only declare the branches, registering their
+    ConvBNs in the order Keras created them (InceptionV3Trunk.conv_layers, and so the weight loading,
+    relies on it)."""
 
     def branches(self, x: torch.Tensor) -> List[torch.Tensor]:
         raise NotImplementedError
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat(self.branches(x), 1)
-
-    def conv_layers(self) -> Iterator[ConvBN]:
-        """Every ConvBN in the order Keras created them (module registration order here)."""
-        return (m for m in self.modules() if isinstance(m, ConvBN))
 
 
 class MixedA(Mixed):
