@@ -12,8 +12,6 @@ file of a crops directory, and the landmark-shaped self-blend masks (`--sbi-styl
 import json
 import random
 import re
-import shutil
-import subprocess
 import tempfile
 import unittest
 from pathlib import Path
@@ -28,8 +26,8 @@ from unmask_train.data import load_crop_set
 from unmask_train.pretrained_faceapi import FACEAPI_MODEL_DIR
 from unmask_train.train import TrainConfig, train
 from tests.synth import make_crops_dir
+from tests.tfjs_reference import run_tfjs_reference
 
-HERE = Path(__file__).resolve().parent
 SAMPLE = FACEAPI_MODEL_DIR.parent / "demo" / "sample1.jpg"
 needs_weights = unittest.skipUnless((FACEAPI_MODEL_DIR / L.MANIFEST_NAME).is_file(),
                                     f"@vladmandic/face-api landmark weights not found under {FACEAPI_MODEL_DIR} "
@@ -52,20 +50,11 @@ class LandmarkNetTest(unittest.TestCase):
         cls.net = L.load_landmark_net()
 
     def test_port_matches_faceapi(self):
-        node = shutil.which("node")
-        if node is None:
-            self.skipTest("node not on PATH: the reference runs face-api's TensorFlow.js")
         face = sample_face().astype(np.float32)
         batch = np.stack([face, face[:, ::-1]])
-        with tempfile.TemporaryDirectory() as d:
-            inp, out = Path(d) / "in.f32", Path(d) / "out.json"
-            np.ascontiguousarray(batch).tofile(inp)
-            r = subprocess.run([node, str(HERE / "faceapi_landmarks_reference.mjs"), str(inp), "2", str(out)],
-                               capture_output=True, text=True, timeout=300)
-            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-            ref = json.loads(out.read_text())
-        self.assertEqual(ref["shape"], [2, 136])
-        want = np.array(ref["data"], dtype=np.float32).reshape(2, 68, 2)
+        shape, data = run_tfjs_reference(self, "faceapi_landmarks_reference.mjs", batch)
+        self.assertEqual(shape, [2, 136])
+        want = data.reshape(2, 68, 2)
         with torch.no_grad():
             got = self.net(torch.from_numpy(batch).permute(0, 3, 1, 2)).numpy()
         np.testing.assert_allclose(got, want, atol=1e-4)

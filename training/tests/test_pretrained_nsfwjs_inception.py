@@ -11,8 +11,6 @@
 - ONNX export round trip with the pretrained weights, at the 128 px a scan feeds it.
 - A side below 75 px is refused in one line (`train` does so before reading any crop).
 """
-import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +25,7 @@ from PIL import Image
 from unmask_train import pretrained_nsfwjs_inception as M
 from unmask_train.model import build_model, count_params, default_size
 from unmask_train.transfer import load_init
+from tests.tfjs_reference import run_tfjs_reference
 from tests.onnx_round_trip import assert_grad_cam_round_trip
 
 HERE = Path(__file__).resolve().parent
@@ -80,19 +79,10 @@ class PortTest(unittest.TestCase):
 
     @needs_weights
     def test_whole_network_matches_tensorflow_js(self):
-        node = shutil.which("node")
-        if node is None:
-            self.skipTest("node not found on PATH (it runs the TensorFlow.js reference)")
         x = photos()
-        with tempfile.TemporaryDirectory() as tmp:
-            inp, out = Path(tmp) / "x.f32", Path(tmp) / "y.json"
-            x.tofile(inp)
-            r = subprocess.run([node, str(HERE / "nsfwjs_inception_reference.mjs"), str(inp), "2", str(out)],
-                               capture_output=True, text=True, timeout=600)
-            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-            ref = json.loads(out.read_text())
-        self.assertEqual(ref["shape"], [2, 5])
-        want = np.array(ref["data"], dtype=np.float32).reshape(2, 5)
+        shape, data = run_tfjs_reference(self, "nsfwjs_inception_reference.mjs", x, timeout=600)
+        self.assertEqual(shape, [2, 5])
+        want = data.reshape(2, 5)
         net = M.pretrained_nsfw_inception_net()
         inp = torch.from_numpy(x).permute(0, 3, 1, 2)
         with torch.no_grad():

@@ -8,9 +8,6 @@
 - The first training batch re-parameterises the BatchNorms without changing the function.
 - ONNX export round trip with the pretrained weights.
 """
-import json
-import shutil
-import subprocess
 import tempfile
 import unittest
 from pathlib import Path
@@ -22,6 +19,7 @@ from PIL import Image
 from unmask_train import pretrained_nsfwjs_mid as M
 from unmask_train.model import build_model, count_params, default_size
 from unmask_train.transfer import load_init
+from tests.tfjs_reference import run_tfjs_reference
 from tests.onnx_round_trip import assert_grad_cam_round_trip
 
 HERE = Path(__file__).resolve().parent
@@ -55,19 +53,10 @@ class PortTest(unittest.TestCase):
 
     @needs_weights
     def test_whole_network_matches_tensorflow_js(self):
-        node = shutil.which("node")
-        if node is None:
-            self.skipTest("node not found on PATH (it runs the TensorFlow.js reference)")
         x = photos()
-        with tempfile.TemporaryDirectory() as tmp:
-            inp, out = Path(tmp) / "x.f32", Path(tmp) / "y.json"
-            x.tofile(inp)
-            r = subprocess.run([node, str(HERE / "nsfwjs_mid_reference.mjs"), str(inp), "2", str(out)],
-                               capture_output=True, text=True, timeout=300)
-            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-            ref = json.loads(out.read_text())
-        self.assertEqual(ref["shape"], [2, 5])
-        want = np.array(ref["data"], dtype=np.float32).reshape(2, 5)
+        shape, data = run_tfjs_reference(self, "nsfwjs_mid_reference.mjs", x)
+        self.assertEqual(shape, [2, 5])
+        want = data.reshape(2, 5)
         net = M.pretrained_nsfw_mid_net()
         with torch.no_grad():
             got = torch.softmax(net(torch.from_numpy(x).permute(0, 3, 1, 2)), 1).numpy()
