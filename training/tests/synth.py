@@ -12,9 +12,23 @@ import random
 from pathlib import Path
 from typing import List, Tuple
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 Kp = List[List[float]]
+
+
+def frontal_landmarks(side: int = 96) -> np.ndarray:
+    """A plausible dlib-68 layout in a `side` px crop: a jaw U, brows, eyes, nose, mouth."""
+    c, s = side / 2, side / 96
+    lm = np.zeros((68, 2))
+    t = np.linspace(np.pi, 0, 17)  # jaw from the image left, down round the chin, to the right
+    lm[0:17] = np.stack([c + 26 * s * np.cos(t), 44 * s + 30 * s * np.sin(np.pi - t) * 1.0], 1)
+    lm[17:27] = np.stack([np.linspace(26, 70, 10) * s, np.full(10, 34 * s)], 1)
+    lm[36:42], lm[42:48] = [36 * s, 40 * s], [60 * s, 40 * s]
+    lm[27:36] = [48 * s, 52 * s]
+    lm[48:68] = [48 * s, 64 * s]
+    return lm
 
 
 def draw_face(side: int, rng: random.Random, fake: bool) -> Tuple[Image.Image, Kp]:

@@ -25,7 +25,7 @@ from unmask_train import sbi as S
 from unmask_train.data import load_crop_set
 from unmask_train.pretrained_faceapi import FACEAPI_MODEL_DIR
 from unmask_train.train import TrainConfig, train
-from tests.synth import make_crops_dir
+from tests.synth import frontal_landmarks, make_crops_dir
 from tests.tfjs_reference import run_tfjs_reference
 
 SAMPLE = FACEAPI_MODEL_DIR.parent / "demo" / "sample1.jpg"
@@ -98,19 +98,6 @@ class LandmarkNetTest(unittest.TestCase):
             (crops / L.LANDMARKS_FILE).write_text(json.dumps({"schema": "other/1", "faces": {}}))
             with self.assertRaisesRegex(ValueError, "schema"):
                 load_crop_set(crops)
-
-
-def frontal_landmarks(side: int = 96) -> np.ndarray:
-    """A plausible dlib-68 layout in a `side` px crop: a jaw U, brows, eyes, nose, mouth."""
-    c, s = side / 2, side / 96
-    lm = np.zeros((68, 2))
-    t = np.linspace(np.pi, 0, 17)  # jaw from the image left, down round the chin, to the right
-    lm[0:17] = np.stack([c + 26 * s * np.cos(t), 44 * s + 30 * s * np.sin(np.pi - t) * 1.0], 1)
-    lm[17:27] = np.stack([np.linspace(26, 70, 10) * s, np.full(10, 34 * s)], 1)
-    lm[36:42], lm[42:48] = [36 * s, 40 * s], [60 * s, 40 * s]
-    lm[27:36] = [48 * s, 52 * s]
-    lm[48:68] = [48 * s, 64 * s]
-    return lm
 
 
 class LandmarkMaskTest(unittest.TestCase):

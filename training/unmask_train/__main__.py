@@ -29,6 +29,7 @@ def _train(a: argparse.Namespace) -> int:
         unfreeze=a.unfreeze, unfreeze_epochs=a.unfreeze_epochs, balance=a.balance,
         folds=a.folds, fold=a.fold or 0, bagging=a.bagging, bag=a.bag or 0, val_limit=a.val_limit,
         zero_gamma=a.zero_gamma, boundary_weight=a.boundary_weight, crop_margin=a.crop_margin, precrop=a.precrop,
+        cross_blend=a.cross_blend,
     )
     if cfg.size < min_size(a.arch):  # before the crops are decoded
         raise SystemExit(f"error: --arch {a.arch} needs --size {min_size(a.arch)} or more (got {cfg.size})")
@@ -36,6 +37,8 @@ def _train(a: argparse.Namespace) -> int:
         raise SystemExit("error: --crop-margin applies to frame archs only (clips keep their crops' margin)")
     if is_temporal(a.arch) and a.precrop:
         raise SystemExit("error: --precrop applies to frame archs only")
+    if is_temporal(a.arch) and a.cross_blend:
+        raise SystemExit("error: --cross-blend applies to frame archs only")
     if not 0 <= a.precrop <= 1:
         raise SystemExit(f"error: --precrop is a share of the training images, in [0, 1]; got {a.precrop}")
     if is_temporal(a.arch):  # clips of consecutive crops (clip_train.py)
@@ -205,6 +208,10 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--precrop", type=float, default=0.0,
                    help="share of training images (REAL and FAKE alike) shown as a face picture cut tight around "
                         "the face: black beyond 0.9-1.3 face boxes, as a scan pads such a picture (default 0)")
+    t.add_argument("--cross-blend", type=float, default=0.0,
+                   help="share of the synthetic fakes that paste another person's face (of the nearest landmark "
+                        "shape, warped and colour-matched: Face X-ray's blended images) instead of the face's "
+                        "own; needs the `landmarks` command's output (default 0: self-blends only)")
     t.add_argument("--no-explain", action="store_true", help="export without the explanation-map output")
     c = t.add_argument_group("temporal archs (c3d, rnn, ftcn): clips of consecutive crops (`unmask extract --sample clip:N`)")
     c.add_argument("--clip-len", type=int, default=16, help="frames per clip (T)")

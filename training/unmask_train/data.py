@@ -23,6 +23,7 @@ from torch.utils.data import Dataset, Sampler
 
 from .augment import AugmentConfig, augment_with_mask, precrop
 from .boundary import boundary_map, pooled_target
+from .cross_blend import cross_blend
 from .faceapi_landmarks import read_crop_landmarks
 from .sbi import SbiConfig, keypoints_usable, self_blend
 
@@ -273,11 +274,15 @@ class _WorkerRng:
 
 
 class TrainSet(Dataset):
-    """Index i < n: face i as it is; n <= i < 2n: an SBI fake made from face i - n (label 1)."""
+    """Index i < n: face i as it is; n <= i < 2n: an SBI fake made from face i - n (label 1).
+
+    With `p_cross` > 0, that share of the synthetic fakes of a face listed in `donors` (face index ->
+    donor face indices, `cross_blend.donor_table`) pastes a donor's face instead of its own (cross_blend.py)."""
 
     def __init__(self, faces: Sequence[Face], store: ImageStore, mean: Sequence[float], std: Sequence[float],
                  augment_cfg: Optional[AugmentConfig] = AugmentConfig(), sbi_cfg: SbiConfig = SbiConfig(),
-                 p_precrop: float = 0.0, margin: float = DEFAULT_CROP_MARGIN) -> None:
+                 p_precrop: float = 0.0, margin: float = DEFAULT_CROP_MARGIN, p_cross: float = 0.0,
+                 donors: Optional[Dict[int, np.ndarray]] = None) -> None:
         self.faces = list(faces)
         self.store = store
         self.mean, self.std = list(mean), list(std)
@@ -287,6 +292,8 @@ class TrainSet(Dataset):
         # and the margin of the crops the network sees, which places the face box
         self.p_precrop = p_precrop
         self.margin = margin
+        self.p_cross = p_cross
+        self.donors = donors or {}
         self._rng = _WorkerRng()
 
     def __len__(self) -> int:
@@ -306,7 +313,14 @@ class TrainSet(Dataset):
             face = self.faces[i]
             kp = face.keypoints * (self.store.size / side)
             lm = face.landmarks * (self.store.size / side) if face.landmarks is not None else None
-            img, mask = self_blend(img, kp, rng, self.sbi_cfg, landmarks=lm)
+            donors = self.donors.get(i) if self.p_cross > 0 else None  # no draw unless asked: old recipes replay
+            if donors is not None and lm is not None and rng.random() < self.p_cross:
+                j = int(donors[rng.randrange(len(donors))])
+                donor, donor_side = self.store.get(j)
+                donor_lm = self.faces[j].landmarks * (self.store.size / donor_side)
+                img, mask = cross_blend(img, lm, to_tensor(donor), donor_lm, rng, self.sbi_cfg)
+            else:
+                img, mask = self_blend(img, kp, rng, self.sbi_cfg, landmarks=lm)
             label = 1.0
         if self.augment_cfg is not None:
             img, mask = augment_with_mask(img, mask, rng, self.augment_cfg)

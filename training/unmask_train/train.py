@@ -31,6 +31,7 @@ from . import dist as D
 from . import metrics as M
 from .augment import AUGMENT_PRESETS
 from .boundary import BoundaryModule, boundary_loss
+from .cross_blend import donor_table
 from .data import (DEFAULT_CROP_MARGIN, BoundaryTrainSet, CropDataError, EvalSet, Face, ImageStore, PairSampler,
                    TrainSet, centre_box, holdout_by_components, load_crop_set, margin_fraction, tighter_faces)
 from .ema import WeightAverage
@@ -95,6 +96,9 @@ class TrainConfig:
     # share of training images (REAL and FAKE alike) blacked out beyond a tight square around the face,
     # as a scan pads a face picture that was cut tight before it reached unmask (augment.precrop)
     precrop: float = 0.0
+    # share of the synthetic fakes pasting another person's face (nearest landmark shape) instead of the
+    # face's own: Face X-ray's blended images beside self-blends (cross_blend.py); needs landmarks
+    cross_blend: float = 0.0
     mean: Tuple[float, float, float] = (0.5, 0.5, 0.5)
     std: Tuple[float, float, float] = (0.5, 0.5, 0.5)
     command: str = ""
@@ -281,8 +285,10 @@ class Trainer:
             self.sampler = NaturalSampler(s.train, samples, cfg.seed, env.rank, env.world_size)
         train_set_args = (s.train, self.train_store, cfg.mean, cfg.std, AUGMENT_PRESETS.get(cfg.augment),
                           SBI_PRESETS[cfg.sbi_style], cfg.precrop, s.margin if s.margin is not None else DEFAULT_CROP_MARGIN)
+        cross = dict(p_cross=cfg.cross_blend, donors=self.cross_blend_donors(s.train)) if cfg.cross_blend > 0 else {}
         self.train_loader = DataLoader(
-            BoundaryTrainSet(*train_set_args, grid=self.boundary.grid) if self.boundary else TrainSet(*train_set_args),
+            BoundaryTrainSet(*train_set_args, grid=self.boundary.grid, **cross) if self.boundary
+            else TrainSet(*train_set_args, **cross),
             batch_size=cfg.batch_size, sampler=self.sampler,
             num_workers=cfg.workers, drop_last=True, pin_memory=self.amp)
         self.steps_per_epoch = max(1, len(self.sampler) // cfg.batch_size)
@@ -304,6 +310,16 @@ class Trainer:
         self.history: List[Dict] = []
         self.elapsed = 0.0  # training seconds over all sessions (for --max-minutes across resumes)
         self.loss_parts: Dict[str, float] = {}  # per-epoch means of the loss terms (triplet runs)
+
+    def cross_blend_donors(self, faces: List[Face]) -> Dict[int, np.ndarray]:
+        """Donor faces for each SBI source with landmarks (cross_blend.donor_table), or ValueError."""
+        donors = donor_table(faces, self.sampler.sbi_sources)
+        if not donors:
+            raise ValueError("--cross-blend needs face-api landmarks on the REAL faces of two identities or more: run "
+                             f"`python -m unmask_train landmarks --crops {' '.join(map(str, self.cfg.crops))}` first")
+        log(self.env, f"cross blends: share {self.cfg.cross_blend:.2f} of the synthetic fakes of {len(donors)} of "
+                      f"{len(self.sampler.sbi_sources)} SBI sources paste another identity's face")
+        return donors
 
     def wrap_ddp(self) -> None:
         """(Re)wraps the model in DDP, which registers the trainable parameters once: called again
@@ -550,6 +566,10 @@ def check_common(cfg: TrainConfig) -> None:
         raise ValueError("--boundary-weight is an auxiliary target beside the BCE loss; not with --loss triplet")
     if cfg.boundary_weight > 0 and cfg.sbi_ratio <= 0:
         raise ValueError("--boundary-weight needs self-blended fakes (--sbi-ratio > 0): only they have a known boundary")
+    if not 0.0 <= cfg.cross_blend <= 1.0:
+        raise ValueError(f"--cross-blend is a share of the synthetic fakes, in [0, 1]; got {cfg.cross_blend}")
+    if cfg.cross_blend > 0 and cfg.sbi_ratio <= 0:
+        raise ValueError("--cross-blend replaces some self-blends: it needs --sbi-ratio > 0")
 
 
 def calibrate(trainer: Trainer, band: M.DecisionBand = M.DecisionBand()) -> Dict:
