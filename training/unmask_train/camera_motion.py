@@ -15,7 +15,8 @@ from typing import List, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+from .warp import warp_similarity
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,7 @@ def move_frame(img: torch.Tensor, keypoints: np.ndarray, move: FrameMove) -> Tup
     """Image [3, S, S] zoomed by `scale` about its centre then shifted (bilinear, edges repeated), and the
     keypoints (pixels) moved the same way: p' = c + scale * (p - c) + shift."""
     side = img.shape[-1]
-    tx, ty = 2 * move.dx, 2 * move.dy  # shifts in the [-1, 1] coordinates of affine_grid
-    theta = torch.tensor([[1 / move.scale, 0.0, -tx / move.scale], [0.0, 1 / move.scale, -ty / move.scale]],
-                         dtype=img.dtype)[None]
-    grid = F.affine_grid(theta, [1, *img.shape], align_corners=False)
-    out = F.grid_sample(img[None], grid, mode="bilinear", padding_mode="border", align_corners=False)[0]
-    c = side / 2
-    kp = c + move.scale * (keypoints - c) + np.array([move.dx * side, move.dy * side], dtype=np.float32)
-    return out.clamp(0, 1), kp.astype(np.float32)
+    c, s = side / 2, move.scale
+    m = np.array([[s, 0.0, (1 - s) * c + move.dx * side], [0.0, s, (1 - s) * c + move.dy * side]])
+    kp = keypoints @ m[:, :2].T + m[:, 2]
+    return warp_similarity(img, m).clamp(0, 1), kp.astype(np.float32)

@@ -17,9 +17,9 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .sbi import LEFT_EYE, RIGHT_EYE, SbiConfig, alter_appearance, convex_hull, deform_mask, landmark_points, polygon_mask
+from .warp import similarity_transform, warp_similarity
 
 # A donor is drawn among this many nearest face shapes of other identities (Face X-ray: 100 of a far larger pool).
 DEFAULT_NEIGHBOURS = 50
@@ -43,17 +43,17 @@ def nearest_donors(shapes: np.ndarray, identities: Sequence[str], k: int = DEFAU
     """For each row of `shapes` (n, d), the indices of its k nearest rows of another identity (fewer where
     fewer exist), nearest first. Chunked, so memory stays at chunk x n distances."""
     n = len(shapes)
+    kk = min(k, n - 1)
+    if kk <= 0:
+        return [np.empty(0, dtype=np.int64) for _ in range(n)]
     ids = np.unique(np.asarray(identities), return_inverse=True)[1]
-    sq = (shapes.astype(np.float64) ** 2).sum(axis=1)
+    x = shapes.astype(np.float64)
+    sq = (x ** 2).sum(axis=1)
     out: List[np.ndarray] = []
     for lo in range(0, n, chunk):
         hi = min(n, lo + chunk)
-        d = sq[lo:hi, None] + sq[None, :] - 2.0 * shapes[lo:hi].astype(np.float64) @ shapes.T.astype(np.float64)
+        d = sq[lo:hi, None] + sq[None, :] - 2.0 * x[lo:hi] @ x.T
         d[ids[lo:hi, None] == ids[None, :]] = np.inf  # never the same person (nor the face itself)
-        kk = min(k, n - 1)
-        if kk <= 0:
-            out.extend(np.empty(0, dtype=np.int64) for _ in range(lo, hi))
-            continue
         part = np.argpartition(d, kk - 1, axis=1)[:, :kk]
         for r in range(hi - lo):
             idx = part[r][np.isfinite(d[r, part[r]])]
@@ -71,40 +71,6 @@ def donor_table(faces: Sequence, sources: Sequence[int], k: int = DEFAULT_NEIGHB
     near = nearest_donors(shapes, [faces[i].group for i in with_lm], k)
     index = np.asarray(with_lm)
     return {i: index[d] for i, d in zip(with_lm, near) if len(d)}
-
-
-def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """The 2x3 matrix M of the rotation + uniform scale + shift that best maps `src` points onto `dst`
-    (least squares, no reflection: Umeyama 1991); dst ~ M @ [x, y, 1]."""
-    src = np.asarray(src, dtype=np.float64)
-    dst = np.asarray(dst, dtype=np.float64)
-    ms, md = src.mean(axis=0), dst.mean(axis=0)
-    s, d = src - ms, dst - md
-    cov = d.T @ s / len(src)
-    u, sig, vt = np.linalg.svd(cov)
-    e = np.eye(2)
-    if np.linalg.det(u) * np.linalg.det(vt) < 0:
-        e[1, 1] = -1
-    rot = u @ e @ vt
-    var = (s ** 2).sum() / len(src)
-    scale = float((sig * np.diag(e)).sum() / max(var, 1e-12))
-    m = np.zeros((2, 3))
-    m[:, :2] = scale * rot
-    m[:, 2] = md - scale * rot @ ms
-    return m
-
-
-def warp_similarity(img: torch.Tensor, m: np.ndarray) -> torch.Tensor:
-    """`img` [C, H, W] moved by M (pixel coordinates, output = M @ input), same size; bilinear, edges
-    repeated beyond the picture so no black border enters the mask."""
-    _, h, w = img.shape
-    full = np.vstack([m, [0.0, 0.0, 1.0]])
-    inv = np.linalg.inv(full)  # output pixel -> input pixel
-    # pixel x <-> normalised u = (2x + 1) / W - 1 (align_corners=False): theta = N inv N^-1
-    norm = np.array([[2.0 / w, 0.0, 1.0 / w - 1.0], [0.0, 2.0 / h, 1.0 / h - 1.0], [0.0, 0.0, 1.0]])
-    theta = norm @ inv @ np.linalg.inv(norm)
-    grid = F.affine_grid(torch.tensor(theta[:2], dtype=img.dtype)[None], [1, *img.shape], align_corners=False)
-    return F.grid_sample(img[None], grid, mode="bilinear", padding_mode="border", align_corners=False)[0]
 
 
 def match_colour(source: torch.Tensor, target: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
