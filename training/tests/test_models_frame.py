@@ -156,6 +156,9 @@ class ExportFamiliesTest(unittest.TestCase):
     def test_resnet(self):
         self.roundtrip("resnet_xs", 32, ("cam", "grad-cam"))
 
+    def test_block_spectra(self):
+        self.roundtrip("dctnet", 64, ("cam", "grad-cam"))
+
 
 class ZeroGammaOptionTest(unittest.TestCase):
     def test_refused_where_it_means_nothing(self):

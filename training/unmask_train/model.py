@@ -196,3 +196,4 @@ from . import pretrained_faceapi  # noqa: E402,F401  (faceres: face-api.js faceR
 from . import pretrained_nsfwjs  # noqa: E402,F401  (mobilenetv2: Keras MobileNetV2, nsfwjs's weights)
 from . import pretrained_nsfwjs_mid  # noqa: E402,F401  (mobilenetv2-140: TF-Hub MobileNetV2 1.4, nsfwjs's mid weights)
 from . import pretrained_nsfwjs_inception  # noqa: E402,F401  (inceptionv3: Keras InceptionV3, nsfwjs's weights)
+from . import models_frequency  # noqa: E402,F401  (dctnet: 8x8 block spectra)
