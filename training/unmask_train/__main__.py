@@ -113,6 +113,14 @@ def _quantize(a: argparse.Namespace) -> int:
                                           calib=a.calib, check=a.check, seed=a.seed), QuantizeError)
 
 
+def _sharpness(a: argparse.Namespace) -> int:
+    from .data import CropDataError
+    from .sharpness import SharpnessError, export_sharpness
+
+    return _report(lambda: export_sharpness(Path(a.crops), Path(a.out), a.name, a.middle),
+                   (SharpnessError, CropDataError, FileNotFoundError))
+
+
 def _landmarks(a: argparse.Namespace) -> int:
     from .faceapi_landmarks import LANDMARKS_FILE, write_crop_landmarks
 
@@ -131,6 +139,7 @@ def parser() -> argparse.ArgumentParser:
     from .augment import AUGMENT_PRESETS
     from .model import arch_names
     from .sbi import SBI_PRESETS
+    from .sharpness import MIDDLE
     from .models_temporal import temporal_arch_names
     from .train import SELECT_COLUMNS
 
@@ -272,6 +281,15 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--check", type=int, default=256, help="other training crops on which the copy is compared with the original")
     q.add_argument("--seed", type=int, default=0)
     q.set_defaults(func=_quantize)
+
+    sh = sub.add_parser("sharpness", help="write the hand-made sharpness cue (no training: log mean |Laplacian| of the "
+                        "crop's middle, centred on the REAL training faces) as ONNX + manifest, a stack member")
+    sh.add_argument("--crops", required=True, help="crops folder written by `unmask extract` (its train split's REAL faces set the centre)")
+    sh.add_argument("--out", required=True, help="folder for <name>.onnx + <name>.manifest.json")
+    sh.add_argument("--name", required=True)
+    sh.add_argument("--middle", type=float, default=MIDDLE, help="side of the measured middle square, as a share of the crop side")
+    sh.add_argument("--threads", type=int, default=2)
+    sh.set_defaults(func=_sharpness)
 
     lm = sub.add_parser("landmarks", help="put face-api's 68 landmarks on the REAL crops of `unmask extract` "
                         "(<crops>/landmarks68.json), for `train --sbi-style landmarks`")
