@@ -291,6 +291,30 @@ def check_manifest(m: Dict) -> None:
     need(all(v is None or isinstance(v, float) for v in m["metrics"].values()), "metrics are numbers")
 
 
+def write_frame_model(model: nn.Module, size: int, out_dir: Path, name: str, manifest: Dict,
+                      error: type = ExportError) -> Tuple[Path, Path, Dict]:
+    """A frame model that is not a training run (a converted peer, a hand-made cue): <out>/<name>.onnx
+    without an explanation map, checked against PyTorch, and `manifest` (its `file` set here) checked and
+    written beside it. A manifest that fails check_manifest raises `error`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = out_dir / f"{name}.onnx"
+    export_onnx(model, size, onnx_path, explain=False)
+    check_graph(onnx_path, size)
+    runtime, err = verify_onnx(model, onnx_path, size)
+    if runtime is None:
+        print("warning: no ONNX runtime available; ONNX output not compared with PyTorch", flush=True)
+    # "file" right after "kind", where export_run's manifests have it
+    manifest = {k: v for key, val in manifest.items() if key != "file"
+                for k, v in ([(key, val), ("file", onnx_path.name)] if key == "kind" else [(key, val)])}
+    try:
+        check_manifest(manifest)
+    except ExportError as e:
+        raise error(str(e)) from e
+    man_path = out_dir / f"{name}.manifest.json"
+    man_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return onnx_path, man_path, {"runtime": runtime, "max_abs_diff": err}
+
+
 def export_run(run_dir: Path, out_dir: Path, name: str, version: str = "0.1.0", weights: str = "best",
                opset: int = 13, explain: bool = True) -> Tuple[Path, Path, Dict]:
     from .clip_export import maybe_export_clip_run  # temporal runs export NCTHW clips (no explanation map)

@@ -22,7 +22,6 @@ Keras conventions that the port has to follow:
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -173,21 +172,13 @@ def build_from_keras(path: Path, positive: str = "real") -> Tuple[MesoNet, str]:
 def import_mesonet(h5: Path, out_dir: Path, name: str, positive: str = "real",
                    margin: float = 0.3) -> Tuple[Path, Path, Dict]:
     """Writes <out>/<name>.onnx + <name>.manifest.json for a MesoNet weight file; returns the check."""
-    from .export import ExportError, check_graph, check_manifest, export_onnx, verify_onnx
+    from .export import write_frame_model
 
     model, arch = build_from_keras(h5, positive)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    onnx_path = out_dir / f"{name}.onnx"
-    export_onnx(model, INPUT_SIZE, onnx_path, explain=False)
-    check_graph(onnx_path, INPUT_SIZE)
-    runtime, err = verify_onnx(model, onnx_path, INPUT_SIZE)
-    if runtime is None:
-        print("warning: no ONNX runtime available; ONNX output not compared with PyTorch", flush=True)
     manifest = {
         "name": name,
         "version": "0.0.0",
         "kind": "frame",
-        "file": onnx_path.name,
         # The authors' generator rescales pixels to [0, 1] (rescale=1/255) at 256 x 256.
         "input": {"size": INPUT_SIZE, "layout": "NCHW", "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0]},
         "crop": {"policy": "margin", "margin": float(margin)},
@@ -206,11 +197,5 @@ def import_mesonet(h5: Path, out_dir: Path, name: str, positive: str = "real",
         "metrics": {},
         "createdAt": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
     }
-    try:
-        check_manifest(manifest)
-    except ExportError as e:  # pragma: no cover - the literal above is fixed
-        raise PeerWeightsError(str(e)) from e
-    man_path = out_dir / f"{name}.manifest.json"
-    man_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    return onnx_path, man_path, {"arch": arch, "leaky_relu": isinstance(model.act, nn.LeakyReLU),
-                                 "runtime": runtime, "max_abs_diff": err}
+    onnx_path, man_path, check = write_frame_model(model, INPUT_SIZE, out_dir, name, manifest, PeerWeightsError)
+    return onnx_path, man_path, {"arch": arch, "leaky_relu": isinstance(model.act, nn.LeakyReLU), **check}

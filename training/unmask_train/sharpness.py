@@ -15,9 +15,8 @@ training-free reference point for `unmask eval` runs; this one is cut as the sca
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -79,26 +78,17 @@ def real_train_centre(crops_dir: Path, size: int = SIZE, middle: float = MIDDLE,
     return float(torch.cat(values).median()), len(faces), sorted({f"{f.dataset}:train" for f in faces})
 
 
-def export_sharpness(crops_dir: Path, out_dir: Path, name: str, middle: float = MIDDLE,
-                     command: Optional[str] = None) -> Tuple[Path, Path, Dict]:
+def export_sharpness(crops_dir: Path, out_dir: Path, name: str, middle: float = MIDDLE) -> Tuple[Path, Path, Dict]:
     """Writes <out>/<name>.onnx + <name>.manifest.json for the cue centred on `crops_dir`'s REAL training faces."""
-    from .export import ExportError, check_graph, check_manifest, export_onnx, verify_onnx
+    from .export import write_frame_model
 
     centre, n, data = real_train_centre(crops_dir, SIZE, middle)
     margin = load_crop_set(crops_dir).margin
     cue = SharpnessCue(centre, SIZE, middle).eval()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    onnx_path = out_dir / f"{name}.onnx"
-    export_onnx(cue, SIZE, onnx_path, explain=False)
-    check_graph(onnx_path, SIZE)
-    runtime, err = verify_onnx(cue, onnx_path, SIZE)
-    if runtime is None:
-        print("warning: no ONNX runtime available; ONNX output not compared with PyTorch", flush=True)
     manifest = {
         "name": name,
         "version": "0.1.0",
         "kind": "frame",
-        "file": onnx_path.name,
         "input": {"size": SIZE, "layout": "NCHW", "mean": list(MEAN), "std": list(STD)},
         "crop": {"policy": "margin", "margin": float(margin if margin is not None else 0.3), "size": SIZE},
         "output": {"meaning": "logit_fake"},
@@ -106,7 +96,7 @@ def export_sharpness(crops_dir: Path, out_dir: Path, name: str, middle: float = 
         "decision": {"realBelow": 0.35, "fakeAbove": 0.65},
         "training": {
             "data": list(data),
-            "command": command or f"python -m unmask_train sharpness --crops {crops_dir} --out {out_dir} --name {name} --middle {middle}",
+            "command": f"python -m unmask_train sharpness --crops {crops_dir} --out {out_dir} --name {name} --middle {middle}",
             "arch": "sharpness",
             "notes": (f"Hand-made cue, no trained weights: centre - log mean |Laplacian| of the grey middle "
                       f"{middle:g} of the crop side; centre {centre:.4f} = median over {n} REAL training faces. "
@@ -115,10 +105,5 @@ def export_sharpness(crops_dir: Path, out_dir: Path, name: str, middle: float = 
         "metrics": {},
         "createdAt": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
     }
-    try:
-        check_manifest(manifest)
-    except ExportError as e:  # pragma: no cover - the literal above is fixed
-        raise SharpnessError(str(e)) from e
-    man_path = out_dir / f"{name}.manifest.json"
-    man_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    return onnx_path, man_path, {"centre": centre, "real_train_faces": n, "runtime": runtime, "max_abs_diff": err}
+    onnx_path, man_path, check = write_frame_model(cue, SIZE, out_dir, name, manifest, SharpnessError)
+    return onnx_path, man_path, {"centre": centre, "real_train_faces": n, **check}
