@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from unmask_train.data import load_crop_set
 from unmask_train.export import check_manifest
 from unmask_train.sharpness import SIZE, SharpnessCue, SharpnessError, export_sharpness, real_train_centre
 from tests.synth import make_crops_dir
@@ -65,7 +66,7 @@ class ExportTest(unittest.TestCase):
         cls.tmp.cleanup()
 
     def test_centre_is_the_real_training_median(self):
-        centre, n, data = real_train_centre(self.crops, 64)
+        centre, n, data = real_train_centre(load_crop_set(self.crops), 64)
         self.assertEqual(n, 2 * 6 * 2)  # ffpp_c23_faces and utkface REAL train records, 2 frames each; no FAKE, no val
         self.assertEqual(data, ["ffpp_c23_faces:train", "utkface:train"])
         self.assertTrue(-3.0 < centre < 6.0)

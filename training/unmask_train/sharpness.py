@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import load_crop_set, load_image, normalise, to_tensor
+from .data import DEFAULT_CROP_MARGIN, CropSet, load_crop_set, load_image, normalise, to_tensor
 
 SIZE = 256  # the side the scan cuts crops at: the cue sees them unresized
 MIDDLE = 0.4  # side of the measured square, as a share of the crop's (a 0.3 margin crop's face box is 0.625)
@@ -63,12 +63,12 @@ class SharpnessCue(nn.Module):
         return (self.centre - self.log_sharpness(x)).unsqueeze(1)
 
 
-def real_train_centre(crops_dir: Path, size: int = SIZE, middle: float = MIDDLE, batch: int = 64) -> Tuple[float, int, Sequence[str]]:
-    """Median log sharpness over the REAL faces of the `train` split of an `unmask extract` crops folder,
-    the count of those faces, and their data sets."""
-    faces = [f for f in load_crop_set(crops_dir).faces if f.split == "train" and f.label == 0]
+def real_train_centre(crops: CropSet, size: int = SIZE, middle: float = MIDDLE, batch: int = 64) -> Tuple[float, int, Sequence[str]]:
+    """Median log sharpness over the REAL faces of the `train` split of a crop set (`load_crop_set`), the
+    count of those faces, and their data sets."""
+    faces = [f for f in crops.faces if f.split == "train" and f.label == 0]
     if not faces:
-        raise SharpnessError(f"{crops_dir}: no REAL faces in the train split to centre the cue on")
+        raise SharpnessError("no REAL faces in the train split to centre the cue on")
     cue = SharpnessCue(0.0, size, middle).eval()
     values = []
     with torch.no_grad():
@@ -82,15 +82,18 @@ def export_sharpness(crops_dir: Path, out_dir: Path, name: str, middle: float = 
     """Writes <out>/<name>.onnx + <name>.manifest.json for the cue centred on `crops_dir`'s REAL training faces."""
     from .export import write_frame_model
 
-    centre, n, data = real_train_centre(crops_dir, SIZE, middle)
-    margin = load_crop_set(crops_dir).margin
+    crops = load_crop_set(crops_dir)
+    try:
+        centre, n, data = real_train_centre(crops, SIZE, middle)
+    except SharpnessError as e:
+        raise SharpnessError(f"{crops_dir}: {e}") from None
     cue = SharpnessCue(centre, SIZE, middle).eval()
     manifest = {
         "name": name,
         "version": "0.1.0",
         "kind": "frame",
         "input": {"size": SIZE, "layout": "NCHW", "mean": list(MEAN), "std": list(STD)},
-        "crop": {"policy": "margin", "margin": float(margin if margin is not None else 0.3), "size": SIZE},
+        "crop": {"policy": "margin", "margin": float(crops.margin if crops.margin is not None else DEFAULT_CROP_MARGIN), "size": SIZE},
         "output": {"meaning": "logit_fake"},
         "calibration": {"temperature": 1.0},
         "decision": {"realBelow": 0.35, "fakeAbove": 0.65},
