@@ -86,6 +86,13 @@ class ExportTest(unittest.TestCase):
             self.skipTest("no ONNX runtime")
         self.assertLessEqual(check["max_abs_diff"], 1e-4)
 
+    def test_cli_refuses_a_middle_outside_the_crop_before_reading_crops(self):
+        r = subprocess.run([sys.executable, "-m", "unmask_train", "sharpness", "--crops", "/nonexistent", "--out",
+                            str(Path(self.tmp.name) / "o3"), "--name", "x", "--middle", "2"], capture_output=True,
+                           text=True, cwd=Path(__file__).resolve().parents[1])
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr.strip().splitlines(), ["error: the measured middle is a share of the crop side, in (0, 1]; got 2.0"])
+
     def test_cli_refuses_crops_without_real_training_faces(self):
         bare = Path(self.tmp.name) / "bare"
         shutil.copytree(self.crops, bare)

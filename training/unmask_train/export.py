@@ -303,9 +303,9 @@ def write_frame_model(model: nn.Module, size: int, out_dir: Path, name: str, man
     runtime, err = verify_onnx(model, onnx_path, size)
     if runtime is None:
         print("warning: no ONNX runtime available; ONNX output not compared with PyTorch", flush=True)
-    # "file" right after "kind", where export_run's manifests have it
-    manifest = {k: v for key, val in manifest.items() if key != "file"
-                for k, v in ([(key, val), ("file", onnx_path.name)] if key == "kind" else [(key, val)])}
+    # "file" right after "kind", where export_run's manifests have it (a merge keeps each key's first place)
+    head = {k: manifest[k] for k in ("name", "version", "kind")}
+    manifest = {**head, "file": onnx_path.name, **manifest}
     try:
         check_manifest(manifest)
     except ExportError as e:

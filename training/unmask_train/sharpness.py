@@ -36,13 +36,17 @@ class SharpnessError(ValueError):
     pass
 
 
+def check_middle(middle: float) -> None:
+    if not 0.0 < middle <= 1.0:
+        raise SharpnessError(f"the measured middle is a share of the crop side, in (0, 1]; got {middle}")
+
+
 class SharpnessCue(nn.Module):
     """[N, 3, size, size] normalised to [-1, 1] -> [N, 1] logit of FAKE = centre - log sharpness."""
 
     def __init__(self, centre: float, size: int = SIZE, middle: float = MIDDLE) -> None:
         super().__init__()
-        if not 0.0 < middle <= 1.0:
-            raise SharpnessError(f"the measured middle is a share of the crop side, in (0, 1]; got {middle}")
+        check_middle(middle)
         self.centre = float(centre)
         # grey levels 0-255 from [-1, 1] (the offset cancels in the Laplacian)
         self.register_buffer("grey", torch.tensor(_GREY).view(1, 3, 1, 1) * 127.5)
@@ -82,6 +86,7 @@ def export_sharpness(crops_dir: Path, out_dir: Path, name: str, middle: float = 
     """Writes <out>/<name>.onnx + <name>.manifest.json for the cue centred on `crops_dir`'s REAL training faces."""
     from .export import write_frame_model
 
+    check_middle(middle)  # before the crops are read
     crops = load_crop_set(crops_dir)
     try:
         centre, n, data = real_train_centre(crops, SIZE, middle)
