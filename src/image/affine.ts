@@ -5,6 +5,7 @@
  */
 import type { Point } from '../types.js';
 import { areaWarpRGB, isAxisAlignedShrink, splitRotatedShrink } from './area_resample.js';
+import { bilinearWarpRGB } from './bilinear_warp.js';
 
 /** Maps output pixel (u, v) to source pixel (x, y): x = a*u + b*v + c, y = d*u + e*v + f. */
 export type Affine = readonly [a: number, b: number, c: number, d: number, e: number, f: number];
@@ -82,10 +83,10 @@ export function warpAffineRGB(
     // a rotating shrink (a rolled or turned face, a turned detector view): area-average the region, then rotate it
     const split = splitRotatedShrink(map, outW, outH);
     const mid = areaWarpRGB(src, srcW, srcH, split.area, split.width, split.height);
-    return warpBilinear(mid, split.width, split.height, split.rest, outW, outH);
+    return bilinearWarpRGB(mid, split.width, split.height, split.rest, outW, outH);
   }
   if (map[1] === 0 && map[3] === 0) return warpAxisAligned(src, srcW, srcH, map, outW, outH);
-  return warpBilinear(src, srcW, srcH, map, outW, outH);
+  return bilinearWarpRGB(src, srcW, srcH, map, outW, outH);
 }
 
 /** A whole-pixel shift (e.g. letterboxing the detector preview): row copies, black outside the source. */
@@ -145,41 +146,6 @@ function warpAxisAligned(srcBuf: Buffer, srcW: number, srcH: number, map: Affine
     }
   }
   return outBuf;
-}
-
-/** One bilinear sample per output pixel: the hot path for detector inputs and upscaled crops. */
-function warpBilinear(src: Buffer, srcW: number, srcH: number, map: Affine, outW: number, outH: number): Buffer {
-  const out = Buffer.alloc(outW * outH * 3);
-  const [a, b, c, d, e, f] = map;
-  const stride = srcW * 3;
-  let oo = 0;
-  for (let v = 0; v < outH; v++) {
-    const vv = v + 0.5;
-    for (let u = 0; u < outW; u++, oo += 3) {
-      const uu = u + 0.5;
-      const x = a * uu + b * vv + c - 0.5;
-      const y = d * uu + e * vv + f - 0.5;
-      const x0 = Math.floor(x), y0 = Math.floor(y);
-      if (x0 < -1 || y0 < -1 || x0 >= srcW || y0 >= srcH) continue;
-      const fx = x - x0, fy = y - y0;
-      // clamp-to-black: taps outside the source contribute 0
-      const inX0 = x0 >= 0, inX1 = x0 + 1 < srcW, inY0 = y0 >= 0, inY1 = y0 + 1 < srcH;
-      const w00 = inX0 && inY0 ? (1 - fx) * (1 - fy) : 0;
-      const w10 = inX1 && inY0 ? fx * (1 - fy) : 0;
-      const w01 = inX0 && inY1 ? (1 - fx) * fy : 0;
-      const w11 = inX1 && inY1 ? fx * fy : 0;
-      const o00 = y0 * stride + x0 * 3;
-      for (let ch = 0; ch < 3; ch++) {
-        let acc = 0;
-        if (w00) acc += w00 * src[o00 + ch];
-        if (w10) acc += w10 * src[o00 + 3 + ch];
-        if (w01) acc += w01 * src[o00 + stride + ch];
-        if (w11) acc += w11 * src[o00 + stride + 3 + ch];
-        out[oo + ch] = acc + 0.5; // Buffer stores truncate; +0.5 rounds
-      }
-    }
-  }
-  return out;
 }
 
 /**

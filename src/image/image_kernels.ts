@@ -1,6 +1,7 @@
 /**
- * The area warp's inner loops (area_resample.ts) as WebAssembly with 128-bit SIMD, compiled from
- * wasm/image_kernels.ts by `npm run build`, and the memory they work in. One instance per thread,
+ * The area warp's inner loops (area_resample.ts) as WebAssembly with 128-bit SIMD, and the bilinear
+ * warp's (bilinear_warp.ts), compiled from wasm/image_kernels.ts by `npm run build`, and the memory
+ * they work in. One instance per thread,
  * made when first used; every call copies its inputs in, runs, and copies its output out, so no
  * pointer outlives a call.
  */
@@ -19,6 +20,15 @@ interface KernelExports {
   yuvToRgb(
     Y: number, U: number, V: number, txSum: number, tySum: number, cxSum: number, cySum: number,
     ky: number, rv: number, gu: number, gv: number, bu: number, outW: number, outH: number, rgb: number,
+  ): void;
+  bilinearYuv(
+    Y: number, yStride: number, U: number, V: number, cStride: number, ox: number, oy: number, w: number, h: number,
+    a: number, b: number, c: number, d: number, e: number, f: number,
+    ky: number, rv: number, gu: number, gv: number, bu: number, outW: number, v0: number, v1: number, rgb: number,
+  ): void;
+  bilinearRgb(
+    src: number, stride: number, ox: number, oy: number, w: number, h: number,
+    a: number, b: number, c: number, d: number, e: number, f: number, outW: number, v0: number, v1: number, out: number,
   ): void;
 }
 
