@@ -149,6 +149,32 @@ export function yuvToRgb(
 // many. Coordinates are the frame's: the caller copies the region the taps can reach, from (ox, oy)
 // on, and passes the frame's size, so taps outside it weigh 0 (black), as everywhere in src/image.
 
+// The taps of a group of 4 output pixels on the vector path, set by groupTaps (module globals, as
+// for pixelTaps): each lane's top-left tap and its four weights.
+let gx0: v128 = i32x4.splat(0), gy0: v128 = i32x4.splat(0);
+let gw00: v128 = f32x4.splat(0), gw10: v128 = f32x4.splat(0), gw01: v128 = f32x4.splat(0), gw11: v128 = f32x4.splat(0);
+
+/**
+ * Sets the taps of output pixels u..u+3 of a row, at x = a*(u+0.5) + xr, y = d*(u+0.5) + yr (xr, yr:
+ * the row's part of the map, less the half pixel, as in pixelTaps). False unless every lane's four
+ * taps lie inside the frame (top-left tap below xMax, yMax: the frame's last column and row); such a
+ * group goes pixel by pixel.
+ */
+@inline function groupTaps(u: i32, a: f64, d: f64, xr: f64, yr: f64, xMax: v128, yMax: v128): bool {
+  const uu = f32x4.add(f32x4.splat(<f32>u), f32x4(0.5, 1.5, 2.5, 3.5));
+  const x = f32x4.add(f32x4.mul(f32x4.splat(<f32>a), uu), f32x4.splat(<f32>xr));
+  const y = f32x4.add(f32x4.mul(f32x4.splat(<f32>d), uu), f32x4.splat(<f32>yr));
+  const xf = f32x4.floor(x), yf = f32x4.floor(y);
+  gx0 = i32x4.trunc_sat_f32x4_s(xf);
+  gy0 = i32x4.trunc_sat_f32x4_s(yf);
+  if (!v128.all_true<i32>(v128.and(i32x4.lt_u(gx0, xMax), i32x4.lt_u(gy0, yMax)))) return false;
+  const fx = f32x4.sub(x, xf), fy = f32x4.sub(y, yf);
+  const one = f32x4.splat(1);
+  const ux = f32x4.sub(one, fx), uy = f32x4.sub(one, fy);
+  gw00 = f32x4.mul(ux, uy); gw10 = f32x4.mul(fx, uy); gw01 = f32x4.mul(ux, fy); gw11 = f32x4.mul(fx, fy);
+  return true;
+}
+
 /** Bilinear YUV 4:2:0 -> packed RGB, output rows [v0, v1); (ox, oy) even. */
 export function bilinearYuv(
   Y: usize, yStride: i32, U: usize, V: usize, cStride: i32, ox: i32, oy: i32, w: i32, h: i32,
@@ -156,8 +182,7 @@ export function bilinearYuv(
   ky: f64, rv: f64, gu: f64, gv: f64, bu: f64, outW: i32, v0: i32, v1: i32, rgb: usize,
 ): void {
   const KY = f32x4.splat(<f32>ky), RV = f32x4.splat(<f32>rv), GU = f32x4.splat(<f32>gu), GV = f32x4.splat(<f32>gv), BU = f32x4.splat(<f32>bu);
-  const ONE = f32x4.splat(1), B255 = i32x4.splat(255);
-  const STEP = f32x4(0.5, 1.5, 2.5, 3.5);
+  const B255 = i32x4.splat(255);
   // a group of 4 pixels takes the vector path when all of its taps lie inside the frame
   const xMax = i32x4.splat(w - 1), yMax = i32x4.splat(h - 1);
   for (let v = v0; v < v1; v++) {
@@ -166,18 +191,11 @@ export function bilinearYuv(
     const xr = b * vv + c - 0.5, yr = e * vv + f - 0.5;
     let u: i32 = 0;
     for (; u + 4 <= outW; u += 4) {
-      const uu = f32x4.add(f32x4.splat(<f32>u), STEP);
-      const x = f32x4.add(f32x4.mul(f32x4.splat(<f32>a), uu), f32x4.splat(<f32>xr));
-      const y = f32x4.add(f32x4.mul(f32x4.splat(<f32>d), uu), f32x4.splat(<f32>yr));
-      const xf = f32x4.floor(x), yf = f32x4.floor(y);
-      const x0 = i32x4.trunc_sat_f32x4_s(xf), y0 = i32x4.trunc_sat_f32x4_s(yf);
-      if (!v128.all_true<i32>(v128.and(i32x4.lt_u(x0, xMax), i32x4.lt_u(y0, yMax)))) {
+      if (!groupTaps(u, a, d, xr, yr, xMax, yMax)) {
         bilinearYuvPixels(Y, yStride, U, V, cStride, ox, oy, w, h, a, b, c, d, e, f, ky, rv, gu, gv, bu, u, u + 4, vv, row);
         continue;
       }
-      const fx = f32x4.sub(x, xf), fy = f32x4.sub(y, yf);
-      const gx = f32x4.sub(ONE, fx), gy = f32x4.sub(ONE, fy);
-      const w00 = f32x4.mul(gx, gy), w10 = f32x4.mul(fx, gy), w01 = f32x4.mul(gx, fy), w11 = f32x4.mul(fx, fy);
+      const x0 = gx0, y0 = gy0, w00 = gw00, w10 = gw10, w01 = gw01, w11 = gw11;
       // per lane: the two luma rows' tap pairs, and the chroma pairs (the second chroma sample is the
       // next one only when x0 is odd; the second chroma row is the next one only when y0 is odd)
       const lumaAt = i32x4.add(i32x4.mul(i32x4.sub(y0, i32x4.splat(oy)), i32x4.splat(yStride)), i32x4.sub(x0, i32x4.splat(ox)));
@@ -226,6 +244,28 @@ export function bilinearYuv(
   return v128.bitselect(i32x4.shr_u(x, 8), x, i32x4.ne(by, i32x4.splat(0)));
 }
 
+// The taps of one output pixel on the per-pixel path, set by pixelTaps: module globals, so the
+// loops allocate nothing. Weights are 0 for taps outside the frame, whose reads are clamped in.
+let w00: f64 = 0, w10: f64 = 0, w01: f64 = 0, w11: f64 = 0;
+let xa: i32 = 0, xb: i32 = 0, ya: i32 = 0, yb: i32 = 0;
+
+/** Sets the taps of output pixel centre (uu, vv) in a w x h frame; false when all four lie outside (the pixel is black). */
+@inline function pixelTaps(uu: f64, vv: f64, a: f64, b: f64, c: f64, d: f64, e: f64, f: f64, w: i32, h: i32): bool {
+  const x = a * uu + b * vv + c - 0.5;
+  const y = d * uu + e * vv + f - 0.5;
+  const xf = Math.floor(x), yf = Math.floor(y);
+  const x0 = <i32>xf, y0 = <i32>yf;
+  if (x0 < -1 || y0 < -1 || x0 >= w || y0 >= h) return false;
+  const fx = x - xf, fy = y - yf;
+  const inX0 = x0 >= 0, inX1 = x0 + 1 < w, inY0 = y0 >= 0, inY1 = y0 + 1 < h;
+  w00 = inX0 && inY0 ? (1 - fx) * (1 - fy) : 0.0;
+  w10 = inX1 && inY0 ? fx * (1 - fy) : 0.0;
+  w01 = inX0 && inY1 ? (1 - fx) * fy : 0.0;
+  w11 = inX1 && inY1 ? fx * fy : 0.0;
+  xa = max(x0, 0); xb = min(x0 + 1, w - 1); ya = max(y0, 0); yb = min(y0 + 1, h - 1);
+  return true;
+}
+
 /** The scalar path of bilinearYuv for output pixels [u0, u1) of one row (edges and row tails). */
 function bilinearYuvPixels(
   Y: usize, yStride: i32, U: usize, V: usize, cStride: i32, ox: i32, oy: i32, w: i32, h: i32,
@@ -235,23 +275,10 @@ function bilinearYuvPixels(
   const cox = ox >> 1, coy = oy >> 1;
   let o = row + <usize>(u0 * 3);
   for (let u = u0; u < u1; u++, o += 3) {
-    const uu = <f64>u + 0.5;
-    const x = a * uu + b * vv + c - 0.5;
-    const y = d * uu + e * vv + f - 0.5;
-    const xf = Math.floor(x), yf = Math.floor(y);
-    const x0 = <i32>xf, y0 = <i32>yf;
-    if (x0 < -1 || y0 < -1 || x0 >= w || y0 >= h) {
+    if (!pixelTaps(<f64>u + 0.5, vv, a, b, c, d, e, f, w, h)) {
       store<u8>(o, 0); store<u8>(o, 0, 1); store<u8>(o, 0, 2);
       continue;
     }
-    const fx = x - xf, fy = y - yf;
-    const inX0 = x0 >= 0, inX1 = x0 + 1 < w, inY0 = y0 >= 0, inY1 = y0 + 1 < h;
-    const w00 = inX0 && inY0 ? (1 - fx) * (1 - fy) : 0.0;
-    const w10 = inX1 && inY0 ? fx * (1 - fy) : 0.0;
-    const w01 = inX0 && inY1 ? (1 - fx) * fy : 0.0;
-    const w11 = inX1 && inY1 ? fx * fy : 0.0;
-    // taps outside the frame weigh 0; their reads are clamped into the copied region
-    const xa = max(x0, 0), xb = min(x0 + 1, w - 1), ya = max(y0, 0), yb = min(y0 + 1, h - 1);
     const sum = w00 + w10 + w01 + w11;
     const ra = Y + <usize>((ya - oy) * yStride), rb = Y + <usize>((yb - oy) * yStride);
     const pa = <usize>(xa - ox), pb = <usize>(xb - ox);
@@ -272,8 +299,7 @@ export function bilinearRgb(
   src: usize, stride: i32, ox: i32, oy: i32, w: i32, h: i32,
   a: f64, b: f64, c: f64, d: f64, e: f64, f: f64, outW: i32, v0: i32, v1: i32, out: usize,
 ): void {
-  const ONE = f32x4.splat(1), B255 = i32x4.splat(255);
-  const STEP = f32x4(0.5, 1.5, 2.5, 3.5);
+  const B255 = i32x4.splat(255);
   const xMax = i32x4.splat(w - 1), yMax = i32x4.splat(h - 1);
   for (let v = v0; v < v1; v++) {
     const vv = <f64>v + 0.5;
@@ -281,18 +307,11 @@ export function bilinearRgb(
     const xr = b * vv + c - 0.5, yr = e * vv + f - 0.5;
     let u: i32 = 0;
     for (; u + 4 <= outW; u += 4) {
-      const uu = f32x4.add(f32x4.splat(<f32>u), STEP);
-      const x = f32x4.add(f32x4.mul(f32x4.splat(<f32>a), uu), f32x4.splat(<f32>xr));
-      const y = f32x4.add(f32x4.mul(f32x4.splat(<f32>d), uu), f32x4.splat(<f32>yr));
-      const xf = f32x4.floor(x), yf = f32x4.floor(y);
-      const x0 = i32x4.trunc_sat_f32x4_s(xf), y0 = i32x4.trunc_sat_f32x4_s(yf);
-      if (!v128.all_true<i32>(v128.and(i32x4.lt_u(x0, xMax), i32x4.lt_u(y0, yMax)))) {
+      if (!groupTaps(u, a, d, xr, yr, xMax, yMax)) {
         bilinearRgbPixels(src, stride, ox, oy, w, h, a, b, c, d, e, f, u, u + 4, vv, row);
         continue;
       }
-      const fx = f32x4.sub(x, xf), fy = f32x4.sub(y, yf);
-      const gx = f32x4.sub(ONE, fx), gy = f32x4.sub(ONE, fy);
-      const w00 = f32x4.mul(gx, gy), w10 = f32x4.mul(fx, gy), w01 = f32x4.mul(gx, fy), w11 = f32x4.mul(fx, fy);
+      const x0 = gx0, y0 = gy0, w00 = gw00, w10 = gw10, w01 = gw01, w11 = gw11;
       // each tap's R, G, B (and one byte more) as one 32-bit lane per output pixel
       const at = i32x4.add(
         i32x4.add(i32x4.mul(i32x4.sub(y0, i32x4.splat(oy)), i32x4.splat(stride)), i32x4.mul(i32x4.sub(x0, i32x4.splat(ox)), i32x4.splat(3))),
@@ -337,23 +356,10 @@ function bilinearRgbPixels(
 ): void {
   let o = row + <usize>(u0 * 3);
   for (let u = u0; u < u1; u++, o += 3) {
-    const uu = <f64>u + 0.5;
-    const x = a * uu + b * vv + c - 0.5;
-    const y = d * uu + e * vv + f - 0.5;
-    const xf = Math.floor(x), yf = Math.floor(y);
-    const x0 = <i32>xf, y0 = <i32>yf;
-    if (x0 < -1 || y0 < -1 || x0 >= w || y0 >= h) {
+    if (!pixelTaps(<f64>u + 0.5, vv, a, b, c, d, e, f, w, h)) {
       store<u8>(o, 0); store<u8>(o, 0, 1); store<u8>(o, 0, 2);
       continue;
     }
-    const fx = x - xf, fy = y - yf;
-    const inX0 = x0 >= 0, inX1 = x0 + 1 < w, inY0 = y0 >= 0, inY1 = y0 + 1 < h;
-    const w00 = inX0 && inY0 ? (1 - fx) * (1 - fy) : 0.0;
-    const w10 = inX1 && inY0 ? fx * (1 - fy) : 0.0;
-    const w01 = inX0 && inY1 ? (1 - fx) * fy : 0.0;
-    const w11 = inX1 && inY1 ? fx * fy : 0.0;
-    // taps outside the frame weigh 0; their reads are clamped into the copied region
-    const xa = max(x0, 0), xb = min(x0 + 1, w - 1), ya = max(y0, 0), yb = min(y0 + 1, h - 1);
     const ra = src + <usize>((ya - oy) * stride), rb = src + <usize>((yb - oy) * stride);
     const pa = ra + <usize>((xa - ox) * 3), pb = ra + <usize>((xb - ox) * 3);
     const qa = rb + <usize>((xa - ox) * 3), qb = rb + <usize>((xb - ox) * 3);
