@@ -58,6 +58,46 @@ if __name__ == "__main__":
     unittest.main()
 
 
+class JpegScaleTest(unittest.TestCase):
+    @staticmethod
+    def column_steps(img: torch.Tensor) -> torch.Tensor:
+        """Mean absolute step between neighbouring columns, per column boundary."""
+        return (img[:, :, 1:] - img[:, :, :-1]).abs().mean(dim=(0, 1))
+
+    def smooth_picture(self) -> torch.Tensor:
+        # low-frequency content only, so steps in the output are the codec's block edges
+        small = torch.rand(1, 3, 6, 6, generator=torch.Generator().manual_seed(3))
+        return torch.nn.functional.interpolate(small, size=(96, 96), mode="bicubic", align_corners=False)[0].clamp(0, 1)
+
+    def test_the_block_grid_lands_8_over_scale_pixels_apart(self):
+        img = self.smooth_picture()
+        native = self.column_steps(A.jpeg(img, 5))
+        self.assertGreater(float(native[7::8].mean() / native.mean()), 2.0, "block edges every 8 pixels stand out")
+        # halfway between two 8-pixel edges (columns 8k+3 | 8k+4): no edge natively, one when enlarged 2x
+        self.assertLess(float(native[3::8].mean() / native[7::8].mean()), 0.35)
+        doubled = self.column_steps(A.jpeg(img, 5, 2.0))
+        self.assertGreater(float(doubled[3::8].mean() / doubled[7::8].mean()), 0.4, "enlarged 2x: edges every 4 pixels")
+
+    def test_scale_one_is_the_plain_round_trip(self):
+        img = torch.rand(3, 40, 40, generator=torch.Generator().manual_seed(1))
+        self.assertTrue(torch.equal(A.jpeg(img, 40, 1.0), A.jpeg(img, 40)))
+        out = A.jpeg(img, 40, 2.5)
+        self.assertEqual(out.shape, img.shape)
+        self.assertGreaterEqual(float(out.min()), 0.0)
+        self.assertLessEqual(float(out.max()), 1.0)
+
+    def test_training_options_are_checked(self):
+        from unmask_train.train import TrainConfig, augment_config, check_common
+
+        cfg = TrainConfig(crops="c", out="o", augment="strong", jpeg_scale=(1.5, 3.0))
+        self.assertEqual(augment_config(cfg).jpeg_scale, (1.5, 3.0))
+        self.assertEqual(augment_config(TrainConfig(crops="c", out="o", augment="strong")), A.AUGMENT_PRESETS["strong"])
+        for scale, augment, msg in [((0.5, 2.0), "strong", "1 <= LO <= HI; got 0.5 2"), ((3.0, 2.0), "strong", "got 3 2"),
+                                    ((2.0, 3.0), "none", "needs --augment light or strong")]:
+            with self.subTest(scale=scale, augment=augment), self.assertRaisesRegex(ValueError, msg):
+                check_common(TrainConfig(crops="c", out="o", augment=augment, jpeg_scale=scale))
+
+
 class PrecropTest(unittest.TestCase):
     """`--precrop`: a crop shown as a scan sees a tightly cut face picture (black beyond it)."""
 

@@ -92,11 +92,12 @@ class CropMarginRunTest(unittest.TestCase):
             load_splits(cfg)
 
     def test_refusals_in_one_line(self):
-        """--crop-margin and --precrop on a clip arch, and a --precrop share outside [0, 1]."""
+        """--crop-margin, --precrop and --jpeg-scale on a clip arch, and a --precrop share outside [0, 1]."""
         cases = [(["--arch", "c3d", "--crop-margin", "0.15"],
                   "error: --crop-margin applies to frame archs only (clips keep their crops' margin)"),
                  (["--arch", "c3d", "--precrop", "0.5"], "error: --precrop applies to frame archs only"),
-                 (["--precrop", "1.5"], "error: --precrop is a share of the training images, in [0, 1]; got 1.5")]
+                 (["--precrop", "1.5"], "error: --precrop is a share of the training images, in [0, 1]; got 1.5"),
+                 (["--arch", "c3d", "--jpeg-scale", "2", "3"], "error: --jpeg-scale applies to frame archs only")]
         for args, said in cases:
             r = subprocess.run([sys.executable, "-m", "unmask_train", "train", "--crops", str(self.crops), *args,
                                 "--out", str(Path(self.tmp.name) / "run3")],

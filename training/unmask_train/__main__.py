@@ -29,7 +29,7 @@ def _train(a: argparse.Namespace) -> int:
         unfreeze=a.unfreeze, unfreeze_epochs=a.unfreeze_epochs, balance=a.balance,
         folds=a.folds, fold=a.fold or 0, bagging=a.bagging, bag=a.bag or 0, val_limit=a.val_limit,
         zero_gamma=a.zero_gamma, boundary_weight=a.boundary_weight, crop_margin=a.crop_margin, precrop=a.precrop,
-        cross_blend=a.cross_blend,
+        cross_blend=a.cross_blend, jpeg_scale=tuple(a.jpeg_scale),
     )
     if cfg.size < min_size(a.arch):  # before the crops are decoded
         raise SystemExit(f"error: --arch {a.arch} needs --size {min_size(a.arch)} or more (got {cfg.size})")
@@ -39,6 +39,8 @@ def _train(a: argparse.Namespace) -> int:
         raise SystemExit("error: --precrop applies to frame archs only")
     if is_temporal(a.arch) and a.cross_blend:
         raise SystemExit("error: --cross-blend applies to frame archs only")
+    if is_temporal(a.arch) and tuple(a.jpeg_scale) != (1.0, 1.0):
+        raise SystemExit("error: --jpeg-scale applies to frame archs only")
     if not 0 <= a.precrop <= 1:
         raise SystemExit(f"error: --precrop is a share of the training images, in [0, 1]; got {a.precrop}")
     if is_temporal(a.arch):  # clips of consecutive crops (clip_train.py)
@@ -217,6 +219,10 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--precrop", type=float, default=0.0,
                    help="share of training images (REAL and FAKE alike) shown as a face picture cut tight around "
                         "the face: black beyond 0.9-1.3 face boxes, as a scan pads such a picture (default 0)")
+    t.add_argument("--jpeg-scale", type=float, nargs=2, default=[1.0, 1.0], metavar=("LO", "HI"),
+                   help="side, a multiple of the training image's, drawn from [LO, HI] for each JPEG round trip of "
+                        "the augmentation: enlarged, compressed, shrunk back, so its 8x8 blocks land finer, as in faces "
+                        "scanned from small compressed pictures (e.g. 2 3; default 1 1: at the image's own side)")
     t.add_argument("--cross-blend", type=float, default=0.0,
                    help="share of the synthetic fakes that paste another person's face (of the nearest landmark "
                         "shape, warped and colour-matched: Face X-ray's blended images) instead of the face's "

@@ -24,6 +24,10 @@ from PIL import Image
 class AugmentConfig:
     p_jpeg: float = 0.5
     jpeg_quality: Tuple[int, int] = (30, 100)
+    # side at which the JPEG round trip happens, as a multiple of the training image's (drawn per
+    # image; (1, 1): at its own side, and no draw): a face scanned from a small compressed picture or
+    # video frame carries its 8-pixel blocks at a finer scale than the network's input (`jpeg`)
+    jpeg_scale: Tuple[float, float] = (1.0, 1.0)
     p_blur: float = 0.1
     blur_sigma: Tuple[float, float] = (0.3, 1.5)
     p_downscale: float = 0.2
@@ -61,14 +65,23 @@ def to_uint8(img: torch.Tensor) -> torch.Tensor:
     return (img.clamp(0, 1) * 255).round().to(torch.uint8)
 
 
-def jpeg(img: torch.Tensor, quality: int) -> torch.Tensor:
-    """Round-trip through JPEG at `quality` (PIL, available everywhere torchvision is)."""
-    arr = to_uint8(img).permute(1, 2, 0).contiguous().numpy()
+def jpeg(img: torch.Tensor, quality: int, scale: float = 1.0) -> torch.Tensor:
+    """Round-trip through JPEG at `quality` (PIL, available everywhere torchvision is). With `scale` > 1
+    the picture is enlarged by it first and shrunk back after, so the 8x8 blocks land 8 / scale pixels
+    apart, as in a crop the scan enlarged from a small compressed picture and the network then shrank:
+    a DFDC still's 8-pixel blocks lie about 3 pixels apart at a 128 px network's input."""
+    h, w = img.shape[-2:]
+    x = img
+    if scale != 1.0:
+        x = TF.resize(x, [max(8, round(h * scale)), max(8, round(w * scale))], interpolation=TF.InterpolationMode.BILINEAR, antialias=True)
+    arr = to_uint8(x).permute(1, 2, 0).contiguous().numpy()
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, format="JPEG", quality=int(quality))
     buf.seek(0)
-    out = torch.from_numpy(np.asarray(Image.open(buf).convert("RGB")).copy()).permute(2, 0, 1)
-    return out.float() / 255.0
+    out = torch.from_numpy(np.asarray(Image.open(buf).convert("RGB")).copy()).permute(2, 0, 1).float() / 255.0
+    if scale != 1.0:
+        out = TF.resize(out, [h, w], interpolation=TF.InterpolationMode.BILINEAR, antialias=True).clamp(0, 1)
+    return out
 
 
 def gaussian_blur(img: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -148,7 +161,9 @@ def augment_with_mask(img: torch.Tensor, mask: Optional[torch.Tensor], rng: rand
         g = torch.Generator().manual_seed(rng.getrandbits(62))
         x = (x + torch.randn(x.shape, generator=g) * rng.uniform(*cfg.noise_std)).clamp(0, 1)
     if rng.random() < cfg.p_jpeg:
-        x = jpeg(x, rng.randint(*cfg.jpeg_quality))
+        quality = rng.randint(*cfg.jpeg_quality)
+        # no draw at the default scale: recipes from before `jpeg_scale` replay their draws
+        x = jpeg(x, quality, rng.uniform(*cfg.jpeg_scale) if cfg.jpeg_scale != (1.0, 1.0) else 1.0)
     if rng.random() < cfg.p_flip:
         x = TF.hflip(x)
         mask = TF.hflip(mask) if mask is not None else None

@@ -17,6 +17,7 @@ import math
 import random
 import sys
 import time
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -29,7 +30,7 @@ from torch.utils.data import DataLoader
 
 from . import dist as D
 from . import metrics as M
-from .augment import AUGMENT_PRESETS
+from .augment import AUGMENT_PRESETS, AugmentConfig
 from .boundary import BoundaryModule, boundary_loss
 from .cross_blend import donor_table
 from .data import (DEFAULT_CROP_MARGIN, BoundaryTrainSet, CropDataError, EvalSet, Face, ImageStore, PairSampler,
@@ -96,6 +97,9 @@ class TrainConfig:
     # share of training images (REAL and FAKE alike) blacked out beyond a tight square around the face,
     # as a scan pads a face picture that was cut tight before it reached unmask (augment.precrop)
     precrop: float = 0.0
+    # range of the side (a multiple of the image's) at which the augmentation's JPEG round trip happens
+    # (AugmentConfig.jpeg_scale); (1, 1): at the image's own side
+    jpeg_scale: Tuple[float, float] = (1.0, 1.0)
     # share of the synthetic fakes pasting another person's face (nearest landmark shape) instead of the
     # face's own: Face X-ray's blended images beside self-blends (cross_blend.py); needs landmarks
     cross_blend: float = 0.0
@@ -283,7 +287,7 @@ class Trainer:
             self.sampler = ClassBalancedSampler(s.train, cfg.sbi_ratio, samples, cfg.seed, env.rank, env.world_size)
         else:
             self.sampler = NaturalSampler(s.train, samples, cfg.seed, env.rank, env.world_size)
-        train_set_args = (s.train, self.train_store, cfg.mean, cfg.std, AUGMENT_PRESETS.get(cfg.augment),
+        train_set_args = (s.train, self.train_store, cfg.mean, cfg.std, augment_config(cfg),
                           SBI_PRESETS[cfg.sbi_style], cfg.precrop, s.margin if s.margin is not None else DEFAULT_CROP_MARGIN)
         cross = dict(p_cross=cfg.cross_blend, donors=self.cross_blend_donors(s.train)) if cfg.cross_blend > 0 else {}
         self.train_loader = DataLoader(
@@ -544,12 +548,23 @@ def selection_loss(row: Dict, select: str) -> Optional[float]:
     return -metric if select.endswith("auc") else metric
 
 
+def augment_config(cfg: TrainConfig) -> Optional[AugmentConfig]:
+    """The augmentation preset `--augment` names (None for `none`), with `--jpeg-scale` applied."""
+    preset = AUGMENT_PRESETS.get(cfg.augment)
+    return dataclasses.replace(preset, jpeg_scale=tuple(cfg.jpeg_scale)) if preset is not None and tuple(cfg.jpeg_scale) != (1.0, 1.0) else preset
+
+
 def check_common(cfg: TrainConfig) -> None:
     """Options shared by frame and clip training."""
     if cfg.batch_size % 2:
         raise ValueError("--batch-size must be even (REAL/FAKE pairs)")
     if cfg.augment not in (*AUGMENT_PRESETS, "none"):
         raise ValueError(f"--augment must be one of {', '.join(AUGMENT_PRESETS)}, none")
+    lo, hi = cfg.jpeg_scale
+    if not 1.0 <= lo <= hi:
+        raise ValueError(f"--jpeg-scale is a range of sides (multiples of the image's), 1 <= LO <= HI; got {lo:g} {hi:g}")
+    if (lo, hi) != (1.0, 1.0) and cfg.augment == "none":
+        raise ValueError("--jpeg-scale changes the augmentation's JPEG step: it needs --augment light or strong")
     if cfg.sbi_style not in SBI_PRESETS:
         raise ValueError(f"--sbi-style must be one of {', '.join(SBI_PRESETS)}")
     if cfg.select not in SELECT_COLUMNS:
