@@ -8,7 +8,7 @@
  * Taps outside the source weigh 0 (black), as in every warp in src/image.
  */
 import type { Affine } from './affine.js';
-import { copyRows, imageKernels, takeBytes } from './image_kernels.js';
+import { copyRows, imageKernels } from './image_kernels.js';
 import { type Yuv420Image, YUV_COEFFICIENTS, yuvPlanes } from './yuv.js';
 
 /** Most source bytes (luma or RGB) one band copies in. */
@@ -60,7 +60,7 @@ export function bilinearWarpYuv420(src: Yuv420Image, map: Affine, outW: number, 
   const { cw, uOff, vOff } = yuvPlanes(src);
   const k = YUV_COEFFICIENTS[src.matrix];
   const { exports: kernels, memory } = imageKernels();
-  const out = Buffer.alloc(outW * outH * 3);
+  const out = Buffer.allocUnsafe(outW * outH * 3); // bands cover every row, and the kernels write every pixel
   for (const [v0, v1, r] of bands(map, outW, outH, w, h, 1)) {
     const rows = r.y1 - r.y0, cols = r.x1 - r.x0;
     const cRows = Math.ceil(r.y1 / 2) - r.y0 / 2, cCols = Math.ceil(r.x1 / 2) - r.x0 / 2;
@@ -74,7 +74,7 @@ export function bilinearWarpYuv420(src: Yuv420Image, map: Affine, outW: number, 
     copyRows(memory, U, cStride, data, uOff + (r.y0 / 2) * cw + r.x0 / 2, cw, cCols, cRows);
     copyRows(memory, V, cStride, data, vOff + (r.y0 / 2) * cw + r.x0 / 2, cw, cCols, cRows);
     kernels.bilinearYuv(Y, yStride, U, V, cStride, r.x0, r.y0, w, h, ...map, k.ky, k.rv, k.gu, k.gv, k.bu, outW, v0, v1, rgb);
-    takeBytes(memory, rgb, (v1 - v0) * outW * 3).copy(out, v0 * outW * 3);
+    out.set(memory.bytes.subarray(rgb, rgb + (v1 - v0) * outW * 3), v0 * outW * 3);
   }
   return out;
 }
@@ -82,7 +82,7 @@ export function bilinearWarpYuv420(src: Yuv420Image, map: Affine, outW: number, 
 /** Packed RGB -> packed RGB. */
 export function bilinearWarpRGB(src: Uint8Array, srcW: number, srcH: number, map: Affine, outW: number, outH: number): Buffer {
   const { exports: kernels, memory } = imageKernels();
-  const out = Buffer.alloc(outW * outH * 3);
+  const out = Buffer.allocUnsafe(outW * outH * 3); // bands cover every row, and the kernels write every pixel
   for (const [v0, v1, r] of bands(map, outW, outH, srcW, srcH, 3)) {
     const rows = r.y1 - r.y0, rowBytes = (r.x1 - r.x0) * 3;
     const stride = (rowBytes + 15) & ~15;
@@ -92,7 +92,7 @@ export function bilinearWarpRGB(src: Uint8Array, srcW: number, srcH: number, map
     memory.commit();
     copyRows(memory, region, stride, src, (r.y0 * srcW + r.x0) * 3, srcW * 3, rowBytes, rows);
     kernels.bilinearRgb(region, stride, r.x0, r.y0, srcW, srcH, ...map, outW, v0, v1, rgb);
-    takeBytes(memory, rgb, (v1 - v0) * outW * 3).copy(out, v0 * outW * 3);
+    out.set(memory.bytes.subarray(rgb, rgb + (v1 - v0) * outW * 3), v0 * outW * 3);
   }
   return out;
 }

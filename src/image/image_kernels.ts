@@ -1,9 +1,8 @@
 /**
- * The area warp's inner loops (area_resample.ts) as WebAssembly with 128-bit SIMD, and the bilinear
- * warp's (bilinear_warp.ts), compiled from wasm/image_kernels.ts by `npm run build`, and the memory
- * they work in. One instance per thread,
- * made when first used; every call copies its inputs in, runs, and copies its output out, so no
- * pointer outlives a call.
+ * The inner loops of the area warp (area_resample.ts) and the bilinear warp (bilinear_warp.ts) as
+ * WebAssembly with 128-bit SIMD, compiled from wasm/image_kernels.ts by `npm run build`, and the
+ * memory they work in. One instance per thread, made when first used; every call copies its inputs
+ * in, runs, and copies its output out, so no pointer outlives a call.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -11,13 +11,13 @@ Run directory (`--out`, under training/runs/ by convention, gitignored):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import json
 import math
 import random
 import sys
 import time
-import dataclasses
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
